@@ -1,0 +1,1 @@
+"""cfopt: formulations."""
