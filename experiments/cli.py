@@ -1,0 +1,157 @@
+"""The ``cfopt`` command line (DESIGN.md §2 "Command line").
+
+User mistakes (unknown problem/method/solver, malformed instance, bad values) exit with code 2 and print one line
+naming the field, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from instances.errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise InputError(self.prog, message)
+
+
+def _add_solve(sub) -> None:
+    p = sub.add_parser("solve", help="solve one problem on one instance with one method")
+    p.add_argument("problem", help="problem id, e.g. uplink-ee")
+    p.add_argument("--instance", required=True, help="library name or path to an instance JSON file")
+    p.add_argument("--method", required=True, help="method name, e.g. exact, relaxed, ao-qt")
+    p.add_argument("--time-limit", type=float, default=None, help="wall-time limit in seconds")
+    p.add_argument("--seed", type=int, default=None, help="seed for randomised methods (recorded in the result)")
+    p.add_argument("--json", action="store_true", help="print the SolveResult as JSON")
+    p.set_defaults(run=_run_solve)
+
+    p = sub.add_parser("compare", help="run several methods on one instance and tabulate them")
+    p.add_argument("problem")
+    p.add_argument("--instance", required=True)
+    p.add_argument("--methods", required=True, help="comma-separated method names")
+    p.add_argument("--time-limit", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="print a JSON list of SolveResults")
+    p.set_defaults(run=_run_compare)
+
+
+def _solve_kwargs(args) -> dict:
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise InputError("--time-limit", f"must be positive seconds, got {args.time_limit}")
+    kw = {}
+    if args.time_limit is not None:
+        kw["time_limit"] = args.time_limit
+    if args.seed is not None:
+        if args.seed < 0:
+            raise InputError("--seed", f"must be non-negative, got {args.seed}")
+        kw["seed"] = args.seed
+    return kw
+
+
+def _run_solve(args) -> int:
+    import experiments
+
+    problem = experiments.get_problem(args.problem)
+    method = problem.method(args.method)
+    import instances
+
+    inst = instances.load(args.instance)
+    res = method.run(inst, **_solve_kwargs(args))
+    if args.json:
+        print(res.to_json())
+    else:
+        print(_table([res]))
+    return 0
+
+
+def _run_compare(args) -> int:
+    import experiments
+    import instances
+
+    problem = experiments.get_problem(args.problem)
+    names = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not names:
+        raise InputError("--methods", "give at least one method")
+    methods = [problem.method(n) for n in names]
+    inst = instances.load(args.instance)
+    results = [m.run(inst, **_solve_kwargs(args)) for m in methods]
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], allow_nan=False))
+    else:
+        print(_table(results))
+    return 0
+
+
+def _fmt(x, spec=".6g") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def _is_max(results) -> bool | None:
+    """The sense of the problem as the results' bounds tell it: a maximisation's bound lies above its objective."""
+    import math
+
+    for r in results:
+        if r.bound is None or math.isnan(r.bound):
+            continue
+        if math.isinf(r.bound):
+            return r.bound > 0
+        if r.objective is not None and r.bound != r.objective:
+            return r.bound > r.objective
+    return None
+
+
+def _table(results) -> str:
+    """One row per result: objective, gap to the best proven bound among the rows, status, certificate, time."""
+    import math
+
+    is_max = _is_max(results)
+    finite = [r.bound for r in results if r.bound is not None and math.isfinite(r.bound)]
+    best = None if not finite or is_max is None else (min(finite) if is_max else max(finite))
+    head = f"{'method':<16}{'objective':>14}{'gap to bound':>14}  {'status':<11}{'certificate':<12}{'time [s]':>9}"
+    rows = [head, "-" * len(head)]
+    for r in results:
+        gap = None
+        if best is not None and r.objective is not None:
+            gap = abs(best - r.objective) / max(abs(r.objective), 1e-10)
+        rows.append(f"{(r.method or r.solver):<16}{_fmt(r.objective):>14}{_fmt(gap, '.2e'):>14}  "
+                    f"{r.status.value:<11}{r.certificate.value:<12}{r.wall_time_s:>9.3f}")
+    return "\n".join(rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cfopt", description="Resource allocation in cell-free massive MIMO: exact optima, "
+                     "relaxations and the papers' algorithms behind one interface.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    from . import cli_instances, demo
+
+    demo.add_parser(sub)
+    _add_solve(sub)
+    cli_instances.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "run", None) is None:
+            parser.print_help()
+            return 0 if args.command is None else 2
+        return int(args.run(args) or 0)
+    except InputError as exc:
+        print(f"cfopt: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cfopt: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

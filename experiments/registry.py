@@ -1,0 +1,66 @@
+"""The problem registry behind ``cfopt solve`` / ``cfopt compare`` and :func:`experiments.solve`.
+
+Each paper's issue registers its problem id (DESIGN.md §2: ``uplink-ee``, ``unicast-multicast-sse``, ``cran-ee``,
+``iot-uplink-maxmin``, ``iot-uplink-target``, ``iot-downlink-maxmin``, ``longterm-ee``) with its methods and its
+models/ evaluator. A method is a callable ``run(instance, *, time_limit=None, seed=None, **options) -> SolveResult``
+whose result has already been re-scored by the evaluator.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from instances.errors import InputError
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    run: Callable[..., Any]
+    kind: str                 # "exact", "relaxation", "heuristic" or "baseline"
+    description: str = ""
+
+
+@dataclass
+class Problem:
+    id: str
+    paper: str
+    description: str
+    evaluate: Callable[..., Any]
+    methods: dict[str, Method] = field(default_factory=dict)
+
+    def method(self, name: str) -> Method:
+        if name not in self.methods:
+            known = ", ".join(sorted(self.methods)) or "(none)"
+            raise InputError("method", f"unknown method {name!r} for {self.id}; known: {known}")
+        return self.methods[name]
+
+
+PROBLEMS: dict[str, Problem] = {}
+
+
+def register(problem: Problem) -> Problem:
+    if problem.id in PROBLEMS:
+        raise ValueError(f"problem {problem.id!r} registered twice")
+    PROBLEMS[problem.id] = problem
+    return problem
+
+
+def get_problem(problem_id: str) -> Problem:
+    if problem_id not in PROBLEMS:
+        known = ", ".join(sorted(PROBLEMS)) or "none registered yet"
+        raise InputError("problem", f"unknown problem {problem_id!r}; known: {known}")
+    return PROBLEMS[problem_id]
+
+
+#: modules that register problems when imported (each paper's issue adds its own)
+PROBLEM_MODULES: list[str] = []
+
+
+def load_all() -> dict[str, Problem]:
+    """Import every registering module once and return the registry."""
+    import importlib
+
+    for name in PROBLEM_MODULES:
+        importlib.import_module(name)
+    return PROBLEMS
