@@ -19,22 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from instances.errors import InputError
+from instances.instance import DEFAULT_POWER_MODEL
 
 __all__ = ["CHEN2023", "POWER_KEYS", "PowerBreakdown", "PowerLinear", "power_consumption", "power_linear_coefficients",
            "energy_efficiency"]
 
-#: Constants of §1.7 (Chen et al. TWC 2023 code values), SI units.
-CHEN2023: dict[str, float] = {
-    "zeta": 0.4,                         # UE power-amplifier efficiency ζ
-    "p_ue_circuit_w": 0.1,               # P^c_ue, W per UE
-    "p_ap_circuit_w_per_antenna": 0.2,   # P^c_ap, W per AP antenna
-    "p_proc_w": 0.8,                     # P^proc, W per antenna per served UE
-    "p_fh_fixed_w": 0.825,               # P^fix_fh, W per active AP
-    "p_fh_signal_w": 0.01,               # P^sig, W per AP–UE association (× τ_u/τ_c)
-    "p_cpu_fixed_w": 5.0,                # P^fix_cpu, W
-    "p_cpu_lsfd_w": 0.2,                 # P^lsfd_cpu, W per AP–UE association (× τ_u/τ_c)
-    "p_cpu_decode_w_per_gbps": 0.8,      # P^deco_cpu, W per Gbit/s of decoded uplink traffic
-}
+#: Constants of §1.7 (Chen et al. TWC 2023 code values), SI units. The one copy lives with the instance data
+#: (an Instance carries its own ``power_model``); this name is the physics' view of the same defaults.
+CHEN2023: dict[str, float] = dict(DEFAULT_POWER_MODEL)
 POWER_KEYS = tuple(CHEN2023)
 
 
