@@ -26,7 +26,7 @@ SOLVERS: dict[str, tuple[str, str]] = {
 }
 
 
-def _dist_version(name: str) -> str:
+def dist_version(name: str) -> str:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -38,10 +38,10 @@ def versions(**solvers: str) -> dict[str, str]:
     import numpy
 
     out = {
-        "cfopt": _dist_version("cfopt"),
+        "cfopt": dist_version("cfopt"),
         "python": platform.python_version(),
         "numpy": numpy.__version__,
-        "pyomo": pe.__version__ if hasattr(pe, "__version__") else _dist_version("pyomo"),
+        "pyomo": dist_version("pyomo"),
     }
     out.update({k: str(v) for k, v in solvers.items()})
     return out

@@ -147,7 +147,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, hessian: 
           **options: Any) -> SolveResult:
     t0 = time.perf_counter()
     res = SolveResult(solver="ipopt", solver_version=IPOPT_VERSION, versions=versions(ipopt=IPOPT_VERSION),
-                      formulation=model.name, method="ipopt")
+                      formulation=model.name)
     if cyipopt is None:
         res.status, res.message = Status.ERROR, "cyipopt is not installed"
         return res

@@ -1,0 +1,85 @@
+"""The `solve_model` dispatcher with the HiGHS and SCIP adapters, and the SolveResult JSON round trip."""
+import json
+import math
+
+import pyomo.environ as pe
+import pytest
+
+from instances.errors import InputError
+from solvers_adapters import SolveResult, Status, objective_value, solve_model
+
+
+def small_milp():
+    m = pe.ConcreteModel()
+    m.a = pe.Var(within=pe.NonNegativeIntegers)
+    m.b = pe.Var(within=pe.NonNegativeIntegers)
+    m.c1 = pe.Constraint(expr=m.a + m.b <= 6)
+    m.c2 = pe.Constraint(expr=5 * m.a + 9 * m.b <= 45)
+    m.o = pe.Objective(expr=5 * m.a + 8 * m.b, sense=pe.maximize)
+    return m
+
+
+def enumerated_optimum():
+    return max(5 * a + 8 * b for a in range(7) for b in range(7) if a + b <= 6 and 5 * a + 9 * b <= 45)
+
+
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+def test_dispatch_solves_and_loads(solver):
+    m = small_milp()
+    r = solve_model(m, solver)
+    assert r.solver == solver and r.status is Status.OPTIMAL
+    assert r.objective == pytest.approx(enumerated_optimum(), rel=1e-9)
+    assert r.objective == objective_value(m)          # the solution is in the model
+    assert r.versions[solver] == r.solver_version
+
+
+def test_dispatch_passes_time_limit_and_options():
+    m = small_milp()
+    m.o.sense = pe.minimize
+    m.c3 = pe.Constraint(expr=m.a + m.b >= 7)         # contradicts a + b <= 6
+    r = solve_model(m, "scip", time_limit=5, **{"limits/gap": 0.0})
+    assert r.status is Status.INFEASIBLE
+
+
+def test_unknown_solver_names_the_field():
+    with pytest.raises(InputError) as e:
+        solve_model(small_milp(), "gurobi")
+    assert e.value.field == "solver" and "gurobi" in str(e.value)
+
+
+def test_non_positive_time_limit_is_rejected():
+    with pytest.raises(InputError) as e:
+        solve_model(small_milp(), "highs", time_limit=0)
+    assert e.value.field == "time_limit"
+
+
+def test_model_without_single_objective_is_rejected():
+    m = small_milp()
+    m.o2 = pe.Objective(expr=m.a)
+    with pytest.raises(InputError) as e:
+        solve_model(m, "highs")
+    assert e.value.field == "objective"
+
+
+@pytest.mark.parametrize("infeasible", [False, True])
+def test_json_round_trip_of_real_results(infeasible):
+    m = small_milp()
+    if infeasible:
+        m.c3 = pe.Constraint(expr=m.a + m.b >= 7)
+    r = solve_model(m, "highs")
+    assert r.status is (Status.INFEASIBLE if infeasible else Status.OPTIMAL)
+    text = r.to_json()
+    back = SolveResult.from_dict(json.loads(text))
+    assert back == r
+    assert back.status is r.status and back.certificate is r.certificate
+    if infeasible:
+        assert back.bound == -math.inf and json.loads(text)["bound"] == "-inf"
+
+
+def test_a_point_better_than_the_proven_bound_is_flagged():
+    from solvers_adapters._pyomo_common import inconsistency
+    assert inconsistency(+1, objective=5.0, bound=5.0 - 1e-9) is None          # within tolerance
+    assert inconsistency(+1, objective=4.0, bound=5.0) is not None            # min: below the lower bound
+    assert inconsistency(-1, objective=6.0, bound=5.0) is not None            # max: above the upper bound
+    assert inconsistency(-1, objective=4.0, bound=5.0) is None
+    assert inconsistency(+1, objective=4.0, bound=-math.inf) is None
