@@ -32,7 +32,7 @@ from typing import Any
 import pyomo.environ as pe
 
 from instances.errors import InputError
-from .base import active_objective, max_violation, objective_value
+from .base import active_objective, max_violation, model_solution, objective_value
 from .result import Certificate, SolveResult, Status
 
 DEFAULT_GAP_TOL = 1e-6
@@ -197,6 +197,8 @@ def make_result(model: pe.ConcreteModel, *, loaded: bool, status: Status, certif
         iterations=iterations,
         versions=versions,
         message=message,
+        solution=model_solution(model) if loaded else {},
+        formulation=model.name,
     )
 
 

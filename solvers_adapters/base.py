@@ -90,6 +90,25 @@ def max_violation(model: pe.ConcreteModel, *, integrality: bool = True) -> float
     return float(worst) if math.isfinite(worst) else float("inf")
 
 
+def model_solution(model: pe.ConcreteModel, *, max_values: int = 100_000) -> dict[str, Any]:
+    """The loaded point as named arrays: ``{Var component name: value}`` for a scalar variable, a list of values in
+    the component's index order for an indexed one (None where a variable has no value). Empty when the model has
+    more than ``max_values`` variables (problem-level methods return their own shaped arrays through ``extract``)."""
+    out: dict[str, Any] = {}
+    count = 0
+    for comp in model.component_objects(pe.Var, active=True, descend_into=True):
+        if comp.is_indexed():
+            vals = [v.value for v in comp.values()]
+            count += len(vals)
+            out[comp.name] = vals
+        else:
+            count += 1
+            out[comp.name] = comp.value
+        if count > max_values:
+            return {}
+    return out
+
+
 def get_adapter(solver: str) -> Callable[..., SolveResult]:
     if solver not in SOLVERS:
         raise InputError("solver", f"unknown solver {solver!r}; known: {', '.join(sorted(SOLVERS))}")

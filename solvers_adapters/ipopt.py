@@ -46,7 +46,7 @@ import numpy as np
 import pyomo.environ as pe
 
 from instances.errors import InputError
-from .base import max_violation, objective_value, versions
+from .base import max_violation, model_solution, objective_value, versions
 from .nlp_compiler import CompiledNLP, compile_model
 from .result import Certificate, SolveResult, Status
 
@@ -204,7 +204,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, hessian: 
     if status in (Status.OPTIMAL, Status.FEASIBLE, Status.LIMIT):
         res.objective = objective_value(model)
     res.bound = float(-np.inf) if nlp.sense > 0 else float(np.inf)  # a local solver proves no bound
-    res.solution = {v.name: v.value for v in nlp.vars} if nlp.n <= 1000 else {}
+    res.solution = model_solution(model) if res.objective is not None else {}
     res.wall_time_s = time.perf_counter() - t0
     return res
 

@@ -83,3 +83,22 @@ def test_a_point_better_than_the_proven_bound_is_flagged():
     assert inconsistency(-1, objective=6.0, bound=5.0) is not None            # max: above the upper bound
     assert inconsistency(-1, objective=4.0, bound=5.0) is None
     assert inconsistency(+1, objective=4.0, bound=-math.inf) is None
+
+
+def test_every_adapter_returns_the_point_as_named_arrays():
+    """The same LP through all three adapters: same optimum, and `solution` holds the point per Var component."""
+    import pyomo.environ as pe
+    from solvers_adapters import solve_model
+
+    for solver in ("highs", "scip", "ipopt"):
+        m = pe.ConcreteModel(name="lp3")
+        m.x = pe.Var(range(3), bounds=(0, 4))
+        m.y = pe.Var(bounds=(0, None))
+        m.c = pe.Constraint(expr=m.x[0] + m.x[1] + m.x[2] + m.y <= 5)
+        m.o = pe.Objective(expr=3 * m.x[0] + 2 * m.x[1] + m.x[2] + 0.5 * m.y, sense=pe.maximize)
+        r = solve_model(m, solver)
+        assert r.status.value == "optimal", (solver, r.message)
+        assert abs(r.objective - 14.0) < 1e-6, solver          # x0 = 4, x1 = 1
+        assert r.formulation == "lp3"
+        assert set(r.solution) == {"x", "y"} and len(r.solution["x"]) == 3
+        assert abs(r.solution["x"][0] - 4) < 1e-6 and abs(r.solution["x"][1] - 1) < 1e-6, solver
