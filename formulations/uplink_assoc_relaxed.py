@@ -219,8 +219,7 @@ def extract(model: pyo.ConcreteModel) -> dict:
     [K], ``sum_se``, ``p_total`` (W), ``ee_mbit_per_j``, ``objective``. (Reported figures must be re-scored by the
     models/ evaluator; these are the model's values.)"""
     M, K = model._cfopt["shape"]
-    d = np.array([[model.d[mm, k].value if model.d[mm, k].value is not None else np.nan for k in range(K)]
-                  for mm in range(M)], dtype=float)
+    d = np.array([np.nan if v.value is None else v.value for v in model.d.values()], dtype=float).reshape(M, K)
     out = {"d": d}
     try:
         out["sinr"] = np.array([pyo.value(model.sinr[k]) for k in range(K)])

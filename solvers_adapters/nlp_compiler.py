@@ -33,6 +33,7 @@ functions, which raise :class:`instances.errors.InputError` naming the construct
 """
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -512,6 +513,15 @@ class _Builder:
         return self.node(e), _Coef(0.0)
 
 
+@functools.lru_cache(maxsize=4096)
+def _triu(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Upper-triangle index pairs of an n×n block (cached: most nonlinear nodes have a few small sizes)."""
+    ia, ib = np.triu_indices(n)
+    ia.setflags(write=False)
+    ib.setflags(write=False)
+    return ia, ib
+
+
 def _pv(x) -> bool:
     return x.__class__ not in (int, float) and x.is_potentially_variable()
 
@@ -752,7 +762,7 @@ def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> No
             if not n1 or not n2:
                 continue
             if p1 == p2:  # J_cᵀ J_c: upper triangle of entry pairs
-                ia, ib = np.triu_indices(n1)
+                ia, ib = _triu(int(n1))
                 ea = entry_start[c1] + ia
                 eb = entry_start[c1] + ib
                 mult = None
