@@ -72,16 +72,20 @@ _STATUS = {
 _HESSIAN_CHOICES = ("auto", "exact", "limited-memory")
 
 
-def _cache_key(model: pe.ConcreteModel) -> tuple:
-    obj = tuple(id(o) for o in model.component_data_objects(pe.Objective, active=True, descend_into=True))
-    cons = tuple(id(c) for c in model.component_data_objects(pe.Constraint, active=True, descend_into=True))
-    fixed = frozenset(id(v) for v in model.component_data_objects(pe.Var, descend_into=True) if v.fixed)
-    return obj, cons, fixed
+def _structure(model: pe.ConcreteModel) -> tuple[tuple, list]:
+    """What the compiled program depends on: the active objective's and constraints' expression objects (a
+    constraint replaced with ``set_value`` gets a new one) and the set of fixed variables. Returns the key (object
+    ids) and the objects themselves, which the cache keeps alive so that no id can be reused."""
+    exprs = [o.expr for o in model.component_data_objects(pe.Objective, active=True, descend_into=True)]
+    exprs += [c.expr for c in model.component_data_objects(pe.Constraint, active=True, descend_into=True)]
+    fixed = [v for v in model.component_data_objects(pe.Var, descend_into=True) if v.fixed]
+    return (tuple(map(id, exprs)), frozenset(map(id, fixed))), exprs + fixed
 
 
 def compiled(model: pe.ConcreteModel, *, hessian: str = "auto", hessian_max_pairs: int = 4_000_000) -> CompiledNLP:
     """The model's compiled NLP, compiled now or taken from the cache; data (params, bounds) re-read."""
-    key = (_cache_key(model), hessian, hessian_max_pairs)
+    structure, keep = _structure(model)
+    key = (structure, hessian, hessian_max_pairs)
     cache = getattr(model, "_cfopt_nlp", None)
     if cache is not None and cache[0] == key:
         nlp = cache[1]
@@ -89,7 +93,7 @@ def compiled(model: pe.ConcreteModel, *, hessian: str = "auto", hessian_max_pair
         return nlp
     nlp = compile_model(model, hessian="none" if hessian == "limited-memory" else hessian,
                         hessian_max_pairs=hessian_max_pairs)
-    object.__setattr__(model, "_cfopt_nlp", (key, nlp))
+    object.__setattr__(model, "_cfopt_nlp", (key, nlp, keep))
     return nlp
 
 

@@ -140,6 +140,13 @@ def test_mutable_params_and_fixed_values_are_reread_without_recompiling():
     assert abs(nlp2.objective(x) - f_py) <= 1e-12 * max(1, abs(f_py))
     offs = np.array([t.value() for t in nlp2.con_offset_terms])
     assert np.allclose(nlp2.constraints(x) + offs, g_py, rtol=1e-12, atol=1e-12)
+    # replacing a constraint's expression changes the structure: recompiled
+    m.c_lin.set_value(sum(m.x[i] for i in m.I) <= 10)
+    nlp_new = compiled(m)
+    assert nlp_new is not nlp1
+    _, g_py = _pyomo_values(m, nlp_new, x)
+    offs = np.array([t.value() for t in nlp_new.con_offset_terms])
+    assert np.allclose(nlp_new.constraints(x) + offs, g_py, rtol=1e-12, atol=1e-12)
     # unfixing a variable changes the structure: recompiled
     m.z.unfix()
     nlp3 = compiled(m)
