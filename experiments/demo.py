@@ -7,7 +7,6 @@ both the all-serve-all baseline and the optimised association with the numpy eva
 """
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import pyomo.environ as pe
 
 from instances.errors import InputError
-from .base import active_objective, max_violation, model_solution, objective_value
+from .base import active_objective, check_time_limit, max_violation, model_solution, objective_value
 from .result import Certificate, SolveResult, Status
 
 DEFAULT_GAP_TOL = 1e-6
@@ -61,18 +62,6 @@ class Stopwatch:
         return None if time_limit is None else time_limit - self.elapsed()
 
 
-def check_time_limit(time_limit: Any) -> float | None:
-    if time_limit is None:
-        return None
-    try:
-        t = float(time_limit)
-    except (TypeError, ValueError):
-        raise InputError("time_limit", f"must be positive seconds or None, got {time_limit!r}") from None
-    if not (t > 0) or math.isnan(t):
-        raise InputError("time_limit", f"must be positive seconds or None, got {time_limit!r}")
-    return None if math.isinf(t) else t
-
-
 def split_options(options: dict[str, Any]) -> tuple[float, bool, dict[str, Any]]:
     """Separate cfopt-level options (``gap_tol``, ``tee``) from solver options."""
     opts = dict(options)
@@ -87,6 +76,41 @@ def split_options(options: dict[str, Any]) -> tuple[float, bool, dict[str, Any]]
     if not isinstance(tee, bool):
         raise InputError("tee", f"must be True or False, got {tee!r}")
     return gap_tol, tee, opts
+
+
+@dataclass
+class Prepared:
+    """What both Pyomo-interface adapters need before calling the solver."""
+
+    watch: Stopwatch
+    time_limit: float | None
+    gap_tol: float
+    tee: bool
+    solver_options: dict[str, Any]
+    sense: int                     # +1 minimise, -1 maximise
+
+
+def prepare(model: pe.ConcreteModel, time_limit: Any, options: dict[str, Any]) -> Prepared:
+    """Start the clock, validate the time limit and the cfopt-level options, read the objective's sense."""
+    watch = Stopwatch()
+    time_limit = check_time_limit(time_limit)
+    gap_tol, tee, solver_options = split_options(options)
+    sense = 1 if active_objective(model).sense == pe.minimize else -1
+    return Prepared(watch, time_limit, gap_tol, tee, solver_options, sense)
+
+
+def run_pyomo_solver(opt, model: pe.ConcreteModel, prep: Prepared, common: dict[str, Any],
+                     translation_errors: tuple[type[BaseException], ...], solver_name: str):
+    """Call a ``pyomo.contrib.solver`` interface without loading anything. Returns ``(results, None)``, or
+    ``(None, error SolveResult)`` when the solver itself failed; a model it cannot translate is an InputError."""
+    try:
+        res = opt.solve(model, tee=prep.tee, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                        time_limit=prep.time_limit, solver_options=prep.solver_options)
+    except translation_errors as e:
+        raise InputError("model", f"{solver_name} cannot take this model: {e}") from e
+    except Exception as e:  # the solver itself failed
+        return None, error_result(model, sense=prep.sense, exc=e, **common)
+    return res, None
 
 
 def no_bound(sense: int) -> float:

@@ -109,6 +109,19 @@ def model_solution(model: pe.ConcreteModel, *, max_values: int = 100_000) -> dic
     return out
 
 
+def check_time_limit(time_limit: Any) -> float | None:
+    """Validate a wall-time limit in seconds: None or +inf mean none; anything not positive is an InputError."""
+    if time_limit is None:
+        return None
+    try:
+        t = float(time_limit)
+    except (TypeError, ValueError):
+        raise InputError("time_limit", f"must be positive seconds or None, got {time_limit!r}") from None
+    if not (t > 0) or math.isnan(t):
+        raise InputError("time_limit", f"must be positive seconds or None, got {time_limit!r}")
+    return None if math.isinf(t) else t
+
+
 def get_adapter(solver: str) -> Callable[..., SolveResult]:
     if solver not in SOLVERS:
         raise InputError("solver", f"unknown solver {solver!r}; known: {', '.join(sorted(SOLVERS))}")
@@ -123,6 +136,4 @@ def solve_model(model: pe.ConcreteModel, solver: str, *, time_limit: float | Non
     solver's own: e.g. ``mip_rel_gap`` for HiGHS, ``limits/gap`` for SCIP, ``tol`` for Ipopt); cfopt-level options
     are documented by each adapter. The solution (or a limit's incumbent) is loaded back into the model.
     """
-    if time_limit is not None and not (time_limit > 0):
-        raise InputError("time_limit", f"must be positive seconds, got {time_limit!r}")
-    return get_adapter(solver)(model, time_limit=time_limit, **options)
+    return get_adapter(solver)(model, time_limit=check_time_limit(time_limit), **options)

@@ -58,8 +58,8 @@ from pyomo.repn import generate_standard_repn
 from instances.errors import InputError
 from .base import dist_version, active_objective, versions
 from .result import SolveResult, Status
-from ._pyomo_common import (Outcome, Stopwatch, check_time_limit, classify, error_result, finite_or_inf,
-                            infeasible_bound, make_result, no_bound, reject_untranslated, rel_gap, split_options)
+from ._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
+                            prepare, reject_untranslated, rel_gap, run_pyomo_solver)
 
 SOLVER = "highs"
 _CONVEXITY_RTOL = 1e-9
@@ -271,11 +271,10 @@ def _iterations(info, is_mip: bool, is_qp: bool) -> int | None:
 # ----------------------------------------------------------------------------------------------- entry point
 def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options: Any) -> SolveResult:
     """Solve an LP, MILP or convex QP with HiGHS; see the module docstring for checks, outcomes and options."""
-    watch = Stopwatch()
-    time_limit = check_time_limit(time_limit)
-    gap_tol, tee, solver_options = split_options(options)
+    prep = prepare(model, time_limit, options)
+    watch, time_limit, gap_tol, solver_options, sense = (prep.watch, prep.time_limit, prep.gap_tol,
+                                                         prep.solver_options, prep.sense)
     obj = active_objective(model)
-    sense = 1 if obj.sense == pe.minimize else -1
     is_qp = _check_model(model, obj, sense)
     solver_options.setdefault("mip_rel_gap", gap_tol)
     _validate_options(solver_options)
@@ -289,13 +288,9 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options
     from pyomo.contrib.solver.solvers.highs import Highs
 
     opt = Highs()
-    try:
-        res = opt.solve(model, tee=tee, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                        time_limit=time_limit, solver_options=solver_options)
-    except (IncompatibleModelError, NotImplementedError) as e:
-        raise InputError("model", f"HiGHS cannot take this model: {e}") from e
-    except Exception as e:  # the solver itself failed
-        return error_result(model, sense=sense, exc=e, **common)
+    res, failed = run_pyomo_solver(opt, model, prep, common, (IncompatibleModelError, NotImplementedError), "HiGHS")
+    if failed is not None:
+        return failed
 
     try:
         h = opt._solver_model

@@ -46,7 +46,7 @@ import numpy as np
 import pyomo.environ as pe
 
 from instances.errors import InputError
-from .base import max_violation, model_solution, objective_value, versions
+from .base import check_time_limit, max_violation, model_solution, objective_value, versions
 from .nlp_compiler import CompiledNLP, compile_model
 from .result import Certificate, SolveResult, Status
 
@@ -155,6 +155,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, hessian: 
     if cyipopt is None:
         res.status, res.message = Status.ERROR, "cyipopt is not installed"
         return res
+    time_limit = check_time_limit(time_limit)
     if hessian not in _HESSIAN_CHOICES:
         raise InputError("hessian", f"must be one of {', '.join(_HESSIAN_CHOICES)}, got {hessian!r}")
     nlp = compiled(model, hessian=hessian, hessian_max_pairs=hessian_max_pairs)

@@ -45,10 +45,10 @@ from pyomo.common.tee import capture_output
 from pyomo.core.expr.numvalue import polynomial_degree
 
 from instances.errors import InputError
-from .base import dist_version, active_objective, versions
+from .base import dist_version, versions
 from .result import SolveResult, Status
-from ._pyomo_common import (Outcome, Stopwatch, check_time_limit, classify, error_result, finite_or_inf,
-                            infeasible_bound, make_result, no_bound, reject_untranslated, split_options)
+from ._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
+                            prepare, reject_untranslated, run_pyomo_solver)
 
 SOLVER = "scip"
 
@@ -180,11 +180,9 @@ def _resolve_inf_or_unbd(s, remaining: float | None) -> tuple[Outcome, str] | No
 
 def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options: Any) -> SolveResult:
     """Solve any algebraic Pyomo model to global optimality with SCIP; see the module docstring."""
-    watch = Stopwatch()
-    time_limit = check_time_limit(time_limit)
-    gap_tol, tee, solver_options = split_options(options)
-    obj = active_objective(model)
-    sense = 1 if obj.sense == pe.minimize else -1
+    prep = prepare(model, time_limit, options)
+    watch, time_limit, gap_tol, solver_options, sense = (prep.watch, prep.time_limit, prep.gap_tol,
+                                                         prep.solver_options, prep.sense)
     reject_untranslated(model, "SCIP")
     solver_options.setdefault("limits/gap", gap_tol)
     _validate_options(solver_options)
@@ -194,13 +192,9 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options
     common = dict(solver=SOLVER, solver_version=version, versions=vers, watch=watch)
 
     opt = _direct_class()()
-    try:
-        res = opt.solve(model, tee=tee, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                        time_limit=time_limit, solver_options=solver_options)
-    except _TranslationError as e:
-        raise InputError("model", f"SCIP cannot take this model: {e}") from e
-    except Exception as e:  # the solver itself failed
-        return error_result(model, sense=sense, exc=e, **common)
+    res, failed = run_pyomo_solver(opt, model, prep, common, (_TranslationError,), "SCIP")
+    if failed is not None:
+        return failed
 
     try:
         s = opt._solver_model

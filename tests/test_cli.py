@@ -3,9 +3,7 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 
 from experiments.cli import main
 from experiments.registry import Method, Problem, PROBLEMS

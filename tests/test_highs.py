@@ -12,6 +12,8 @@ from instances.errors import InputError
 from solvers_adapters import Certificate, Status, max_violation, objective_value
 from solvers_adapters.highs import _outcome_table, highs_version, solve
 
+from _models import small_milp
+
 
 # --------------------------------------------------------------------------------------------- models
 def wyndor():
@@ -39,17 +41,6 @@ def wyndor_vertex_optimum():
         if np.all(A @ z <= b + 1e-12):
             best = max(best, (3 * z[0] + 5 * z[1], tuple(z)), key=lambda t: t[0])
     return best
-
-
-def small_milp():
-    """max 5a + 8b s.t. a + b <= 6, 5a + 9b <= 45, a, b >= 0 integer (LP relaxation 41.25 at (2.25, 3.75))."""
-    m = pe.ConcreteModel()
-    m.a = pe.Var(within=pe.NonNegativeIntegers)
-    m.b = pe.Var(within=pe.NonNegativeIntegers)
-    m.c1 = pe.Constraint(expr=m.a + m.b <= 6)
-    m.c2 = pe.Constraint(expr=5 * m.a + 9 * m.b <= 45)
-    m.o = pe.Objective(expr=5 * m.a + 8 * m.b, sense=pe.maximize)
-    return m
 
 
 def knapsack(n=60, seed=1):

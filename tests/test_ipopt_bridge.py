@@ -216,6 +216,9 @@ def test_unbounded_and_bad_input():
         solve_model(hs71(), "ipopt", no_such_option=3)
     with pytest.raises(InputError, match="hessian"):
         solve_model(hs71(), "ipopt", hessian="bfgs")
+    from solvers_adapters import ipopt
+    with pytest.raises(InputError, match="time_limit"):
+        ipopt.solve(hs71(), time_limit=-1)  # the adapter called directly checks its limit too
 
 
 def test_limited_memory_hessian_reaches_the_same_point():

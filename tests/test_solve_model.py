@@ -8,19 +8,7 @@ import pytest
 from instances.errors import InputError
 from solvers_adapters import SolveResult, Status, objective_value, solve_model
 
-
-def small_milp():
-    m = pe.ConcreteModel()
-    m.a = pe.Var(within=pe.NonNegativeIntegers)
-    m.b = pe.Var(within=pe.NonNegativeIntegers)
-    m.c1 = pe.Constraint(expr=m.a + m.b <= 6)
-    m.c2 = pe.Constraint(expr=5 * m.a + 9 * m.b <= 45)
-    m.o = pe.Objective(expr=5 * m.a + 8 * m.b, sense=pe.maximize)
-    return m
-
-
-def enumerated_optimum():
-    return max(5 * a + 8 * b for a in range(7) for b in range(7) if a + b <= 6 and 5 * a + 9 * b <= 45)
+from _models import small_milp, small_milp_optimum
 
 
 @pytest.mark.parametrize("solver", ["highs", "scip"])
@@ -28,7 +16,7 @@ def test_dispatch_solves_and_loads(solver):
     m = small_milp()
     r = solve_model(m, solver)
     assert r.solver == solver and r.status is Status.OPTIMAL
-    assert r.objective == pytest.approx(enumerated_optimum(), rel=1e-9)
+    assert r.objective == pytest.approx(small_milp_optimum(), rel=1e-9)
     assert r.objective == objective_value(m)          # the solution is in the model
     assert r.versions[solver] == r.solver_version
 

@@ -5,7 +5,6 @@ import time
 
 import numpy as np
 import pyomo.environ as pyo
-import pytest
 
 from formulations import uplink_assoc_relaxed as F
 from models.estimation import assign_pilots, mmse_estimation

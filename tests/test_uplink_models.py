@@ -258,7 +258,7 @@ def test_power_model_hand_case():
     P_fh_all = (1.0 + 0.9 * 2 * 0.01) + (1.0 + 0.9 * 1 * 0.01) + 1.0                                   # 3.027
     P_cpu = 5.0 + 0.9 * 0.2 * 3 + 0.8e-9 * B * 5.0                                                     # 5.62
     pb = power_consumption(p, d, se_k, A, tau_p, tau_c, B, consts, p_pilot=pp)
-    assert pb.ue == pytest.approx(0.51, rel=1e-14)
+    assert pb.ue == pytest.approx(P_ue, rel=1e-14) and P_ue == pytest.approx(0.51)
     assert pb.ap == pytest.approx(P_ap_all, rel=1e-14) and P_ap_all == pytest.approx(7.8)
     assert pb.fh == pytest.approx(P_fh_all, rel=1e-14)
     assert pb.cpu == pytest.approx(P_cpu, rel=1e-14) and P_cpu == pytest.approx(5.62)
