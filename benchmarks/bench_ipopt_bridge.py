@@ -37,8 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import instances  # noqa: E402
 from formulations import uplink_assoc_relaxed as form  # noqa: E402
-from models.uplink_sinr import se, sinr  # noqa: E402
-from models.power import power_consumption  # noqa: E402
+from models.uplink_eval import evaluate_association  # noqa: E402
 from solvers_adapters import solve_model  # noqa: E402
 from solvers_adapters.ipopt import compiled  # noqa: E402
 
@@ -105,12 +104,9 @@ def bench_one(inst, objective: str, args, lam: float | None) -> dict:
         "certificate": res.certificate.value, "objective": res.objective, "max_violation": res.max_violation,
     }
     if res.has_solution:
-        d = form.extract(model)["d"]
         info = model._cfopt
-        s = se(sinr(info["moments"], info["p"], info["a"], d), inst.tau_p, inst.tau_c)
-        pw = power_consumption(info["p"], d, s, np.asarray(inst.antennas), inst.tau_p, inst.tau_c,
-                               inst.bandwidth_hz, dict(inst.power_model), p_pilot=np.asarray(inst.p_pilot_w))
-        out["ee_rescored_mbit_per_j"] = pw.ee_mbit_per_j
+        ev = evaluate_association(inst, info["moments"], info["p"], info["a"], form.extract(model)["d"])
+        out["ee_rescored_mbit_per_j"] = ev["ee_mbit_per_j"]
     return out
 
 
@@ -130,7 +126,6 @@ def main(argv=None) -> int:
     inst = instances.generate("ngo2017", aps=args.aps, users=args.users, antennas=args.antennas,
                               tau_p=args.tau_p, seed=args.seed)
     # λ for the parametric form: the all-serve-all EE (a Dinkelbach step from that point)
-    from experiments.demo import evaluate_association
     m0 = form.build_from_instance(inst, objective="ratio")
     info = m0._cfopt
     lam = evaluate_association(inst, info["moments"], info["p"], info["a"], np.ones(info["shape"]))["ee_mbit_per_j"]

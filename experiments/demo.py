@@ -23,21 +23,10 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def evaluate_association(instance, moments, p, a, d) -> dict:
-    """models/ evaluator: per-UE SINR/SE and the power breakdown for association ``d`` (relaxed or binary)."""
-    from models.power import power_consumption
-    from models.uplink_sinr import se, sinr
-
-    s = sinr(moments, p, a, d)
-    se_k = se(s, instance.tau_p, instance.tau_c)
-    pw = power_consumption(p, d, se_k, np.asarray(instance.antennas), instance.tau_p, instance.tau_c,
-                           instance.bandwidth_hz, dict(instance.power_model), p_pilot=np.asarray(instance.p_pilot_w))
-    return {"sinr": s, "se": se_k, "sum_se": float(se_k.sum()), "p_total_w": pw.total, "ee_mbit_per_j": pw.ee_mbit_per_j}
-
-
 def run(args) -> int:
     import instances
     from formulations import uplink_assoc_relaxed as form
+    from models.uplink_eval import evaluate_association
     from solvers_adapters import solve_model
 
     inst = instances.load(args.instance)

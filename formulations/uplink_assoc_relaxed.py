@@ -36,7 +36,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 from instances.errors import InputError
 from models.estimation import mmse_estimation
 from models.power import power_linear_coefficients
-from models.uplink_sinr import Moments, mr_moments, prelog_factor
+from models.uplink_sinr import Moments, association_coefficients, mr_moments, prelog_factor
 
 __all__ = ["PROBLEM", "PROBLEM_CLASS", "RELATION", "build", "update", "extract"]
 
@@ -44,15 +44,6 @@ PROBLEM = "uplink-ee"
 FORMULATION = "assoc-relaxed"
 PROBLEM_CLASS = "NLP"
 RELATION = "relaxation"   # of the association; p and a are fixed (a restriction in those)
-
-
-def _coefficients(mom: Moments, p: np.ndarray, a: np.ndarray):
-    """numpy data of the model for powers p[K], LSFD weights a[M,K]:
-    g[M,K] (√DS coefficients), h[M,K,K] (coherent co-pilot coefficients a_mk μ_mki), q[M,K] (diagonal terms)."""
-    g = np.sqrt(p)[None, :] * a * np.einsum("mkk->mk", mom.mu)
-    h = a[:, :, None] * mom.mu
-    q = a * a * (np.einsum("mki,i->mk", mom.nu, p) + mom.n)
-    return g, h, q
 
 
 def _linear(coefs, vars_) -> LinearExpression:
@@ -106,7 +97,7 @@ def build(beta_n, pilots, p, a, antennas, tau_p: int, tau_c: int, bandwidth_hz: 
     w = prelog_factor(tau_p, tau_c) if prelog is None else float(prelog)
     x = None if ap_active is None else np.broadcast_to(np.asarray(ap_active, dtype=float), (M,)).copy()
     lin = power_linear_coefficients(p, antennas, tau_p, tau_c, power_consts, p_pilot=p_pilot, M=M, ap_active=x)
-    g, h, q = _coefficients(moments, p, a)
+    g, h, q = association_coefficients(moments, p, a)
 
     off = moments.copilot & ~np.eye(K, dtype=bool)
     pairs = [tuple(int(v) for v in kv) for kv in np.argwhere(off)]          # (k, i), i ∈ P_k \ k
@@ -202,7 +193,7 @@ def update(model: pyo.ConcreteModel, *, p=None, a=None) -> None:
         if a.shape != (M, K):
             raise InputError("a", f"expected shape ({M}, {K}), got {a.shape}")
         info["a"] = a.copy()
-    g, h, q = _coefficients(info["moments"], info["p"], info["a"])
+    g, h, q = association_coefficients(info["moments"], info["p"], info["a"])
     lin = power_linear_coefficients(info["p"], info["antennas"], info["tau_p"], info["tau_c"], info["power_consts"],
                                     p_pilot=info["p_pilot"], M=M, ap_active=info["ap_active"])
     MK = [(mm, k) for mm in range(M) for k in range(K)]

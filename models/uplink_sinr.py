@@ -173,6 +173,27 @@ def se(sinr_values, tau_p: int, tau_c: int, *, prelog: float | None = None) -> n
     return w * np.log2(1.0 + np.asarray(sinr_values, dtype=float))
 
 
+def noncoherent_load(moments: Moments, p) -> np.ndarray:
+    """Λ_mt = Σ_i p_i ν_mti + n_mt, [M, K]: the non-coherent interference-plus-noise seen through AP m by UE t
+    (the diagonal of C_t in §1.5)."""
+    M, K = moments.shape
+    return np.einsum("mti,i->mt", moments.nu, _as_k(p, K, "p")) + moments.n
+
+
+def association_coefficients(moments: Moments, p, a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coefficients of the SINR as a function of the association d for fixed powers p[K] and LSFD weights a[M,K]
+    (spec §1.9 sub-problem (24)): √DS_t = Σ_m g_mt d_mt, the coherent co-pilot sums Σ_m h_mti d_mt, and the
+    diagonal terms q_mt d_mt², so that SINR_t = (Σ_m g_mt d_mt)² /
+    (Σ_{i∈P_t\\t} p_i (Σ_m h_mti d_mt)² + Σ_m q_mt d_mt²). Returns g[M,K], h[M,K,K], q[M,K]."""
+    M, K = moments.shape
+    p = _as_k(p, K, "p")
+    a = _as_mk(a, M, K, "a")
+    g = np.sqrt(p)[None, :] * a * np.einsum("mkk->mk", moments.mu)
+    h = a[:, :, None] * moments.mu
+    q = a * a * noncoherent_load(moments, p)
+    return g, h, q
+
+
 def lsfd_matrices(moments: Moments, p) -> tuple[np.ndarray, np.ndarray]:
     """The generalised-Rayleigh-quotient data of §1.5: b[K, M] with b_t = [μ_mtt]_m and C[K, M, M] with
     C_t = Σ_{i∈P_t\\t} p_i u_ti u_ti^T + diag_m(Σ_i p_i ν_mti + n_mt), u_ti = [μ_mti]_m, so that
@@ -182,7 +203,7 @@ def lsfd_matrices(moments: Moments, p) -> tuple[np.ndarray, np.ndarray]:
     off = moments.copilot & ~np.eye(K, dtype=bool)
     U = moments.mu.transpose(1, 2, 0) * (np.sqrt(p)[None, :] * off)[:, :, None]   # [t, i, m] √p_i u_ti
     C = np.einsum("tim,tin->tmn", U, U)
-    lam = np.einsum("mti,i->tm", moments.nu, p) + moments.n.T                      # [K, M]
+    lam = noncoherent_load(moments, p).T                                           # [K, M]
     idx = np.arange(M)
     C[:, idx, idx] += lam
     b = np.einsum("mtt->tm", moments.mu)

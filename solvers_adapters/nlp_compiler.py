@@ -49,7 +49,6 @@ from instances.errors import InputError
 
 # ----------------------------------------------------------------------------------------------- node operations
 VAR, CONST, LIN, UNARY, POWK, MUL, DIV, POW = range(8)
-_OP_NAMES = {VAR: "var", CONST: "const", LIN: "lin", UNARY: "unary", POWK: "powk", MUL: "mul", DIV: "div", POW: "pow"}
 
 
 def _d_sqrt(x):
