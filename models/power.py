@@ -21,7 +21,8 @@ import numpy as np
 from instances.errors import InputError
 from instances.instance import DEFAULT_POWER_MODEL
 
-__all__ = ["CHEN2023", "POWER_KEYS", "PowerBreakdown", "PowerLinear", "power_consumption", "power_linear_coefficients",
+__all__ = ["CHEN2023", "POWER_KEYS", "PowerBreakdown", "PowerLinear", "SeedPowerTerms", "power_consumption",
+           "power_linear_coefficients", "seed_power_terms", "seed_power_breakdown",
            "energy_efficiency"]
 
 #: Constants of §1.7 (Chen et al. TWC 2023 code values), SI units. The one copy lives with the instance data
@@ -158,3 +159,81 @@ def energy_efficiency(p, d, se, antennas, tau_p: int, tau_c: int, bandwidth_hz: 
     """EE in Mbit/J (shortcut for ``power_consumption(...).ee_mbit_per_j``)."""
     return power_consumption(p, d, se, antennas, tau_p, tau_c, bandwidth_hz, consts, p_pilot=p_pilot,
                              all_aps_active=all_aps_active, ap_active=ap_active).ee_mbit_per_j
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paper 000's own power model (seed eq. (10)), the default of problem ``uplink-ee``.
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SeedPowerTerms:
+    """Paper 000 eq. (10) written as P_T = const + eta_coef·η + Σ_mt d_coef[m,t] d_mt + c_rate · B Σ_t SE_t::
+
+        P_T^fix = T P^c_ue + M A P^c_ap + M P^fix_fh + P^fix_cpu                     (const; every AP counted)
+        P_T^c   = Σ_t η_t p_u,t / ζ + Σ_{m,t} d_mt (P^lsfd_cpu + A_m P^proc + P^sig)   (eta_coef, d_coef)
+        deco    = P^deco_cpu B Σ_t SE_t                                               (c_rate in W per bit/s)
+
+    ``const + eta_coef·η + Σ d_coef∘d`` is the denominator of (12a)/(19d) ("P_T^fix + P_T^c")."""
+
+    const: float
+    eta_coef: np.ndarray        # [K] W per unit η (p_max,t / ζ)
+    d_coef: np.ndarray          # [M, K] W per association
+    c_rate: float
+
+    def static(self, eta, d) -> float:
+        """P_T^fix + P_T^c (W), the denominator of (12a)."""
+        return float(self.const + np.dot(self.eta_coef, eta) + np.sum(self.d_coef * d))
+
+    def total(self, eta, d, throughput_bps: float) -> float:
+        """P_T of eq. (10) (W)."""
+        return self.static(eta, d) + self.c_rate * float(throughput_bps)
+
+
+def seed_power_terms(antennas, p_max, consts: dict, *, M: int | None = None) -> SeedPowerTerms:
+    """Coefficients of paper 000 eq. (10). ``antennas``: scalar or [M]; ``p_max``: [K] maximum UE powers p_u (W).
+
+    Reading of the printed equation (recorded in ``models/uplink_ee.py``): the dangling index in
+    "Σ_t (η_t p_u/ζ + d_mt P^lsfd_cpu)" is a sum over APs, i.e. P^lsfd_cpu is paid per association, like P^proc and
+    P^sig; unlike §1.7 (Chen 2023) there is no τ_u/τ_c factor, no pilot energy and no AP sleep: all M APs pay their
+    circuit and fixed fronthaul power."""
+    c = _consts(consts)
+    p_max = np.asarray(p_max, dtype=float)
+    if p_max.ndim != 1 or np.any(p_max < 0) or not np.all(np.isfinite(p_max)):
+        raise InputError("p_ue_max_w", "maximum UE powers must be a finite non-negative [K] array")
+    K = p_max.shape[0]
+    A_in = np.asarray(antennas, dtype=float)
+    if M is None:
+        if A_in.ndim != 1:
+            raise InputError("antennas", "give antennas as [M] or pass M")
+        M = A_in.shape[0]
+    A = np.broadcast_to(A_in, (M,))
+    const = K * c["p_ue_circuit_w"] + float(np.sum(A)) * c["p_ap_circuit_w_per_antenna"] + M * c["p_fh_fixed_w"] \
+        + c["p_cpu_fixed_w"]
+    d_coef = np.repeat((c["p_cpu_lsfd_w"] + A * c["p_proc_w"] + c["p_fh_signal_w"])[:, None], K, axis=1)
+    return SeedPowerTerms(const=float(const), eta_coef=p_max / c["zeta"], d_coef=d_coef,
+                          c_rate=c["p_cpu_decode_w_per_gbps"] / 1e9)
+
+
+def seed_power_breakdown(eta, d, se, antennas, p_max, bandwidth_hz: float, consts: dict) -> PowerBreakdown:
+    """Eq. (10) split into the same four parts as :func:`power_consumption` (UE: data/ζ + circuit; AP: circuit +
+    processing; FH: fixed + signalling; CPU: fixed + LSFD + decoding). Powers W, EE bit/J."""
+    c = _consts(consts)
+    d = np.asarray(d, dtype=float)
+    if d.ndim != 2:
+        raise InputError("d", f"expected [M, K], got shape {d.shape}")
+    M, K = d.shape
+    eta = np.broadcast_to(np.asarray(eta, dtype=float), (K,))
+    p_max = np.broadcast_to(np.asarray(p_max, dtype=float), (K,))
+    A = np.broadcast_to(np.asarray(antennas, dtype=float), (M,))
+    if bandwidth_hz <= 0:
+        raise InputError("bandwidth_hz", "must be positive")
+    load = d.sum(axis=1)
+    sum_se = float(np.sum(se))
+    rate = float(bandwidth_hz) * sum_se
+    P_ue = float(np.sum(eta * p_max) / c["zeta"] + K * c["p_ue_circuit_w"])
+    P_ap = float(np.sum(A * c["p_ap_circuit_w_per_antenna"] + A * load * c["p_proc_w"]))
+    P_fh = float(M * c["p_fh_fixed_w"] + c["p_fh_signal_w"] * load.sum())
+    P_cpu = c["p_cpu_fixed_w"] + c["p_cpu_lsfd_w"] * float(load.sum()) + c["p_cpu_decode_w_per_gbps"] / 1e9 * rate
+    total = P_ue + P_ap + P_fh + P_cpu
+    return PowerBreakdown(ue=P_ue, ap=P_ap, fh=P_fh, cpu=P_cpu, total=total, sum_se=sum_se, throughput_bps=rate,
+                          ee_bit_per_j=rate / total, ap_active=np.ones(M))
