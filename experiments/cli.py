@@ -127,10 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cfopt", description="Resource allocation in cell-free massive MIMO: exact optima, "
                      "relaxations and the papers' algorithms behind one interface.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    from . import cli_instances, demo
+    from . import cli_instances, demo, pareto, reproduce
 
     demo.add_parser(sub)
     _add_solve(sub)
+    pareto.add_parser(sub)
+    reproduce.add_parser(sub)
     cli_instances.add_parser(sub)
     return parser
 

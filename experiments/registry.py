@@ -28,6 +28,8 @@ class Problem:
     description: str
     evaluate: Callable[..., Any]
     methods: dict[str, Method] = field(default_factory=dict)
+    #: how to trace the problem's trade-off by ε-constraint (an :class:`experiments.pareto.ParetoSpec`), if it has one
+    pareto: Any = None
 
     def method(self, name: str) -> Method:
         if name not in self.methods:
@@ -54,7 +56,7 @@ def get_problem(problem_id: str) -> Problem:
 
 
 #: modules that register problems when imported (each paper's issue adds its own)
-PROBLEM_MODULES: list[str] = []
+PROBLEM_MODULES: list[str] = ["experiments.uplink_ee"]
 
 
 def load_all() -> dict[str, Problem]:

@@ -1,0 +1,215 @@
+"""ε-constraint trade-off sweeps (``cfopt pareto``): one objective maximised while a second one is held above a
+threshold that runs from its value at the unconstrained optimum to its largest attainable value.
+
+For ``uplink-ee`` (paper 000): maximise EE (11a) s.t. Σ SE ≥ SE^QoS (11d). The sweep
+
+1. solves the SE-max end point first (the problem's :attr:`ParetoSpec.max_endpoint`; SCIP for ``exact``), which
+   fixes the largest attainable sum SE, SE_max;
+2. solves the method with the threshold at 0: its achieved sum SE, SE_min, is where the constraint starts to bind
+   (any threshold below gives the same point);
+3. solves the method at ``points`` thresholds evenly spaced in [SE_min, SE_max] (the last one pulled in by a relative
+   1e-6 so that the solver's own tolerance cannot make the end point infeasible), and at ``beyond`` thresholds above
+   SE_max (+5 %, +10 %, ...) which must come back ``infeasible`` — with a proof from SCIP for ``exact``. Such a point
+   carries its status and no EE; it is never drawn as EE = 0.
+
+Each row records the threshold, status, certificate, objective (EE re-scored by the evaluator), the achieved sum SE,
+bound, gap and wall time. :func:`non_dominated` checks the front.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from instances.errors import InputError
+
+__all__ = ["ParetoSpec", "sweep", "non_dominated", "write_csv", "plot_front", "add_parser"]
+
+
+@dataclass(frozen=True)
+class ParetoSpec:
+    """How a problem's trade-off is swept. ``max_endpoint(instance, method, **kw)`` returns the SolveResult at the
+    largest attainable value of the constrained quantity (read from ``solution[achieved_key]``)."""
+
+    parameter: str                    # the threshold option of the problem's methods, e.g. "se_qos"
+    parameter_label: str
+    objective_label: str
+    achieved_key: str                 # where a result's solution stores the achieved value, e.g. "sum_se_bps_hz"
+    achieved_label: str
+    max_endpoint: Callable[..., Any]
+
+
+FIELDS = ["threshold", "method", "status", "certificate", "objective", "achieved", "bound", "gap", "wall_time_s",
+          "message"]
+
+
+def _achieved(res, key: str) -> float | None:
+    if not res.has_solution:
+        return None
+    v = res.solution.get(key)
+    return None if v is None else float(v)
+
+
+def _row(threshold: float, res, key: str) -> dict[str, Any]:
+    return {"threshold": float(threshold), "method": res.method, "status": res.status.value,
+            "certificate": res.certificate.value, "objective": res.objective if res.has_solution else None,
+            "achieved": _achieved(res, key), "bound": res.bound, "gap": res.gap,
+            "wall_time_s": round(float(res.wall_time_s), 4), "message": res.message}
+
+
+def sweep(problem_id: str, instance, method: str, points: int, *, beyond: int = 1, time_limit: float | None = None,
+          seed: int | None = None, progress: Callable[[str], None] | None = None, **options) -> dict[str, Any]:
+    """Run the ε-constraint sweep; returns ``{"rows": [...], "spec": ParetoSpec, "max_endpoint": SolveResult,
+    "min_threshold": float, "max_threshold": float}``. ``progress`` receives one line per solve."""
+    import experiments
+
+    problem = experiments.get_problem(problem_id)
+    spec: ParetoSpec | None = problem.pareto
+    if spec is None:
+        raise InputError("problem", f"{problem_id} has no trade-off to sweep")
+    run = problem.method(method).run
+    if not isinstance(points, int) or points < 2:
+        raise InputError("--points", f"need at least 2 points, got {points}")
+    if beyond < 0:
+        raise InputError("--beyond", f"must be >= 0, got {beyond}")
+    inst = experiments._instance(instance)
+    kw = dict(options)
+    if time_limit is not None:
+        kw["time_limit"] = time_limit
+    if seed is not None:
+        kw["seed"] = seed
+    say = progress or (lambda s: None)
+
+    t0 = time.perf_counter()
+    top = spec.max_endpoint(inst, method, **kw)
+    hi = _achieved(top, spec.achieved_key)
+    say(f"max end point: {spec.achieved_label} = {hi} ({top.status.value}/{top.certificate.value}, "
+        f"{top.wall_time_s:.1f} s)")
+    if hi is None:
+        raise InputError("instance", f"the {spec.achieved_label} end point could not be solved "
+                                     f"({top.status.value}: {top.message})")
+    base = run(inst, **{spec.parameter: 0.0}, **kw)
+    lo = _achieved(base, spec.achieved_key)
+    say(f"unconstrained optimum: {spec.objective_label} = {base.objective}, {spec.achieved_label} = {lo}")
+    if lo is None:
+        lo = 0.0
+    hi_eff = hi * (1 - 1e-6)
+    lo = min(lo, hi_eff)
+    grid = list(np.linspace(lo, hi_eff, points)) + [hi * (1 + 0.05 * j) for j in range(1, beyond + 1)]
+    rows = []
+    for i, thr in enumerate(grid, 1):
+        res = base if i == 1 and thr == lo and lo == _achieved(base, spec.achieved_key) else \
+            run(inst, **{spec.parameter: float(thr)}, **kw)
+        rows.append(_row(thr, res, spec.achieved_key))
+        obj = "-" if rows[-1]["objective"] is None else f"{rows[-1]['objective']:.5g}"
+        say(f"[{i}/{len(grid)}] {spec.parameter} = {thr:.4g}: {res.status.value}/{res.certificate.value} "
+            f"objective {obj} ({res.wall_time_s:.1f} s, elapsed {time.perf_counter() - t0:.0f} s)")
+    return {"rows": rows, "spec": spec, "max_endpoint": top, "min_threshold": lo, "max_threshold": hi}
+
+
+def non_dominated(rows: list[dict[str, Any]]) -> bool:
+    """True when no solved point is dominated by another (higher-or-equal objective AND achieved value, one strictly;
+    relative tolerance 1e-6)."""
+    pts = [(r["objective"], r["achieved"]) for r in rows if r["objective"] is not None and r["achieved"] is not None]
+    for i, (f1, s1) in enumerate(pts):
+        for j, (f2, s2) in enumerate(pts):
+            if i != j and f2 >= f1 * (1 + 1e-6) and s2 >= s1 * (1 + 1e-6):
+                return False
+    return True
+
+
+def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in FIELDS})
+    return path
+
+
+def plot_front(rows: list[dict[str, Any]], spec: ParetoSpec, path: str | Path, *, title: str = "") -> Path:
+    """Objective vs threshold; infeasible thresholds drawn as crosses on the axis and labelled, never as zeros."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok = [r for r in rows if r["objective"] is not None]
+    bad = [r for r in rows if r["objective"] is None]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if ok:
+        ax.plot([r["threshold"] for r in ok], [r["objective"] for r in ok], "o-", label="solved")
+    if bad:
+        y0 = min((r["objective"] for r in ok), default=1.0) * 0.95
+        ax.plot([r["threshold"] for r in bad], [y0] * len(bad), "x", color="tab:red", ms=9,
+                label=", ".join(sorted({r["status"] for r in bad})) + " (no point)")
+    ax.set_xlabel(spec.parameter_label)
+    ax.set_ylabel(spec.objective_label)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _table(rows: list[dict[str, Any]], spec: ParetoSpec) -> str:
+    head = f"{'threshold':>12}{'objective':>14}{'achieved':>12}  {'status':<11}{'certificate':<12}{'time [s]':>9}"
+    out = [f"# {spec.parameter} vs {spec.objective_label}", head, "-" * len(head)]
+    for r in rows:
+        obj = "-" if r["objective"] is None else f"{r['objective']:.6g}"
+        ach = "-" if r["achieved"] is None else f"{r['achieved']:.6g}"
+        out.append(f"{r['threshold']:>12.6g}{obj:>14}{ach:>12}  {r['status']:<11}{r['certificate']:<12}"
+                   f"{r['wall_time_s']:>9.2f}")
+    return "\n".join(out)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("pareto", help="trace a trade-off by ε-constraint (e.g. EE vs SE^QoS for uplink-ee)")
+    p.add_argument("problem")
+    p.add_argument("--instance", required=True, help="library name or path to an instance JSON file")
+    p.add_argument("--method", required=True, help="e.g. exact or ao-qt")
+    p.add_argument("--points", type=int, default=8, help="thresholds between the two end points (default 8)")
+    p.add_argument("--beyond", type=int, default=1, help="extra thresholds above the attainable maximum (+5 %% "
+                                                         "each), expected infeasible (default 1)")
+    p.add_argument("--out", help="write the front as CSV")
+    p.add_argument("--plot", help="write the front as PNG")
+    p.add_argument("--time-limit", type=float, default=None, help="per solve, seconds")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(run=_run)
+
+
+def _run(args) -> int:
+    import json
+
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise InputError("--time-limit", f"must be positive seconds, got {args.time_limit}")
+    say = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    out = sweep(args.problem, args.instance, args.method, args.points, beyond=args.beyond,
+                time_limit=args.time_limit, seed=args.seed, progress=say)
+    rows, spec = out["rows"], out["spec"]
+    if args.out:
+        write_csv(rows, args.out)
+    if args.plot:
+        plot_front(rows, spec, args.plot, title=f"{args.problem} on {args.instance} ({args.method})")
+    if args.json:
+        print(json.dumps([{k: (v if not (isinstance(v, float) and not math.isfinite(v)) else str(v))
+                           for k, v in r.items()} for r in rows]))
+    else:
+        print(_table(rows, spec))
+        print(f"non-dominated: {non_dominated(rows)}")
+    return 0
