@@ -271,11 +271,45 @@ def _score(data: UplinkEE, eta, D, qos) -> _Point:
                   float(ev.objectives["sum_se_bps_hz"]))
 
 
+def _drop_user(data: UplinkEE, eta, D, clock: _Clock, ipopt: dict, *, max_iter: int, tol: float,
+               candidates: int = 2) -> tuple[np.ndarray, float, int] | None:
+    """Active-set step of the sum-SE iterations. Problem (11) has no per-UE SE floor, and QT iterations never reach
+    the corner η_t = 0 by themselves (with η_t > 0 the surrogate keeps the UE on); e.g. tiny-ulee-08's SE maximum is
+    η = (1, 1, 0). For the ``candidates`` UEs whose switch-off raises the true sum SE most (scored with the other
+    powers kept, and with the other active UEs at full power), re-run the QT iterations from both starts with that
+    UE off; return the best (η, sum SE, iterations used) if it beats the current sum SE, else None."""
+    eta = np.asarray(eta, float)
+    active = np.flatnonzero(eta > 0)
+    if active.size <= 1:
+        return None
+    base = float(data.se(eta, D).sum())
+    starts = []
+    for t in active:
+        a = eta.copy()
+        a[t] = 0.0
+        b = (eta > 0).astype(float)
+        b[t] = 0.0
+        starts.append((max(float(data.se(a, D).sum()), float(data.se(b, D).sum())), a, b))
+    starts.sort(key=lambda x: -x[0])
+    best, used = None, 0
+    for _, a, b in starts[:candidates]:
+        for st in (a, b):
+            if clock.expired():
+                break
+            e, se, it, _, _ = _sum_se_iterations(data, st, D, clock, ipopt, max_iter=max_iter, tol=tol, drops=False)
+            used += it
+            if se > base * (1 + 1e-6) and (best is None or se > best[1]):
+                best = (e, se)
+    return None if best is None else (best[0], best[1], used)
+
+
 def _sum_se_iterations(data: UplinkEE, eta, D, clock: _Clock, ipopt: dict, *, max_iter: int, tol: float,
-                       target: float | None = None) -> tuple[np.ndarray, float, int, list[float], bool]:
+                       target: float | None = None, drops: bool = True) -> tuple[np.ndarray, float, int, list[float], bool]:
     """QT iterations on Σ_t log(1 + Γ_t) over the powers for a fixed D (weights refreshed to the optimal LSFD
     between solves). Stops when the true sum SE reaches ``target`` (if given), when it improves by less than
-    ``tol`` (relative), or at ``max_iter`` / the time limit. Returns (η, sum SE, iterations, trace, converged)."""
+    ``tol`` (relative), or at ``max_iter`` / the time limit. At a stationary point, ``drops`` tries switching one
+    UE off (:func:`_drop_user`) and, if that raises the sum SE, iterates again from there.
+    Returns (η, sum SE, iterations, trace, converged)."""
     model = _model(data, "power-sum-se")
     _reset_warm_start(model)
     eta = np.asarray(eta, float).copy()
@@ -283,25 +317,35 @@ def _sum_se_iterations(data: UplinkEE, eta, D, clock: _Clock, ipopt: dict, *, ma
     trace: list[float] = []
     it = 0
     converged = False
-    while it < max_iter and not clock.expired():
-        if target is not None and se >= target:
+    for _ in range(data.K):
+        converged = False
+        while it < max_iter and not clock.expired():
+            if target is not None and se >= target:
+                break
+            it += 1
+            F.update_power(model, data, eta, D)
+            ok, _ = _solve(model, clock, ipopt)
+            if not ok:
+                break
+            new = F.extract_power(model)["eta"]
+            se_new = float(data.se(new, D).sum())
+            if se_new >= se:
+                eta, improvement = new, (se_new - se) / max(se, 1e-12)
+                se = se_new
+            else:
+                improvement = 0.0
+            trace.append(se)
+            if improvement <= tol:
+                converged = True
+                break
+        if not drops or clock.expired() or (target is not None and se >= target) or it >= max_iter:
             break
-        it += 1
-        F.update_power(model, data, eta, D)
-        ok, _ = _solve(model, clock, ipopt)
-        if not ok:
+        step = _drop_user(data, eta, D, clock, ipopt, max_iter=max(max_iter - it, 1), tol=tol)
+        if step is None:
             break
-        new = F.extract_power(model)["eta"]
-        se_new = float(data.se(new, D).sum())
-        if se_new >= se:
-            eta, improvement = new, (se_new - se) / max(se, 1e-12)
-            se = se_new
-        else:
-            improvement = 0.0
+        eta, se, used = step
+        it += used
         trace.append(se)
-        if improvement <= tol:
-            converged = True
-            break
     return eta, se, it, trace, converged
 
 

@@ -185,6 +185,10 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options
                                                          prep.solver_options, prep.sense)
     reject_untranslated(model, "SCIP")
     solver_options.setdefault("limits/gap", gap_tol)
+    # SCIP's log reaches Pyomo through a pipe drained by a Python thread while pyscipopt's optimize() holds the GIL:
+    # a log longer than the pipe buffer (64 KiB) blocks SCIP for good, time limit or not. Silence it unless the
+    # caller watches it (tee=True, short runs).
+    solver_options.setdefault("display/verblevel", 4 if prep.tee else 0)
     _validate_options(solver_options)
 
     version = scip_version()
