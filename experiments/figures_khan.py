@@ -200,6 +200,13 @@ def _note(fig, rows, full):
              f"realisations infeasible (mean over the feasible ones, not joined)", fontsize=7)
 
 
+def _save(plt, fig, rows, path: Path, full: bool) -> None:
+    _note(fig, rows, full)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_fig2(rows, summary, path: Path, full: bool) -> None:
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -221,10 +228,7 @@ def plot_fig2(rows, summary, path: Path, full: bool) -> None:
     a2.grid(True, alpha=0.3)
     a2.legend(fontsize=8)
     a2.set_title("EE vs M (M values feasible in every realisation)")
-    _note(fig, rows, full)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, rows, path, full)
 
 
 def plot_fig5(rows, summary, path: Path, full: bool) -> None:
@@ -233,21 +237,25 @@ def plot_fig5(rows, summary, path: Path, full: bool) -> None:
     _lines(ax, summary, "number of APs M", "EE [Mbit/J]")
     q = rows[0].get("se_qos") if rows else None
     ax.set_title(f"EE vs M for several T, SE^QoS = {q:g} (Fig. 5)" if q is not None else "Fig. 5")
-    _note(fig, rows, full)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, rows, path, full)
 
 
 def plot_fig7(rows, summary, path: Path, full: bool) -> None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
-    _lines(ax, summary, "iteration", "EE [Mbit/J]", value="mean_trace_ee")
+    runs: dict = {}
+    for r in rows:
+        if r.get("trace_ee") is not None:
+            runs.setdefault((r["series"], r["realisation"], r["seed"]), []).append((r["x"], r["trace_ee"]))
+    for (series, real, seed), pts in sorted(runs.items()):
+        pts.sort()
+        ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", label=f"{series}, seed {seed}")
+    ax.set_xlabel("iteration (0 = initial point: 95 %-LSFC association, full power)")
+    ax.set_ylabel("true EE, eq. (11a) [Mbit/J]")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
     ax.set_title("Convergence of Algorithm 1 (Fig. 7)")
-    _note(fig, rows, full)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, rows, path, full)
 
 
 def _bars(rows, summary, path: Path, full: bool, order, title) -> None:
@@ -266,10 +274,7 @@ def _bars(rows, summary, path: Path, full: bool, order, title) -> None:
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
-    _note(fig, rows, full)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, rows, path, full)
 
 
 def plot_fig8(rows, summary, path, full):

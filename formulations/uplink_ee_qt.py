@@ -64,7 +64,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 
 from instances.errors import InputError
 from models.uplink_ee import UplinkEE
-from models.uplink_sinr import noncoherent_load
+from models.uplink_sinr import association_coefficients, power_form
 
 __all__ = ["PROBLEM", "PROBLEM_CLASS", "PowerCoefficients", "AssocCoefficients", "power_coefficients",
            "assoc_coefficients", "qt_bound", "qt_z", "qt_b", "build_power", "update_power", "extract_power",
@@ -145,14 +145,9 @@ def power_coefficients(data: UplinkEE, eta, D, a=None) -> PowerCoefficients:
     mom = data.moments
     K = data.K
     a = data.lsfd(eta, D) if a is None else np.asarray(a, dtype=float)
-    w = a * D
-    s = np.einsum("mt,mti->ti", w, mom.mu)               # Σ_m w_mt μ_mti
-    w2 = w * w
-    V = np.einsum("mt,mti->ti", w2, mom.nu)              # Σ_m w_mt² ν_mti
-    N = np.einsum("mt,mt->t", w2, mom.n)
-    off = mom.copilot & ~np.eye(K, dtype=bool)
-    C = data.p_max[None, :] * (V + off * s * s)
-    G = np.sqrt(data.p_max) * np.diagonal(s)
+    G, C, N = power_form(mom, a, D)                      # √DS_t = √p_t G_t, I_t = Σ_i C_ti p_i + N_t
+    C = data.p_max[None, :] * C                          # in q: p_i = p_max,i q_i²
+    G = np.sqrt(data.p_max) * G
     q0 = np.sqrt(eta)
     interf = C @ (q0 * q0) + N
     sc = _scale(interf)
@@ -194,10 +189,8 @@ def assoc_coefficients(data: UplinkEE, eta, D, a=None, *, pairs=None) -> AssocCo
     a = data.lsfd(eta, np.ones((M, K))) if a is None else np.asarray(a, dtype=float)
     t_idx, i_idx = copilot_pairs(data) if pairs is None else pairs
     p = eta * data.p_max
-    sp = np.sqrt(p)
-    g = sp[None, :] * a * np.einsum("mkk->mk", mom.mu)
-    h = sp[i_idx][None, :] * a[:, t_idx] * mom.mu[:, t_idx, i_idx]
-    Q = a * a * noncoherent_load(mom, p)
+    g, h_all, Q = association_coefficients(mom, p, a)   # √DS_t = Σ_m g_mt d_mt, coherent Σ_m h_mti d_mt, Q_mt d_mt²
+    h = np.sqrt(p)[i_idx][None, :] * h_all[:, t_idx, i_idx]
     sqrt_ds = np.einsum("mt,mt->t", g, D)
     coh = np.einsum("mp,mp->p", h, D[:, t_idx])
     interf = np.einsum("mt,mt->t", Q, D * D) + np.bincount(t_idx, weights=coh * coh, minlength=K)

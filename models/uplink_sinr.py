@@ -30,7 +30,7 @@ from instances.errors import InputError
 from .estimation import copilot_mask
 
 __all__ = [
-    "Moments", "SinrTerms", "mr_moments", "sinr_terms", "sinr", "se", "prelog_factor",
+    "Moments", "SinrTerms", "mr_moments", "sinr_terms", "power_form", "sinr", "se", "prelog_factor",
     "lsfd_matrices", "lsfd_optimal",
 ]
 
@@ -153,6 +153,18 @@ def sinr_terms(moments: Moments, p, a, d) -> SinrTerms:
     NI = (V * ~cp) @ p
     N = np.einsum("mt,mt->t", w * w, moments.n)
     return SinrTerms(DS=DS, PC=PC, BU=BU, NI=NI, N=N)
+
+
+def power_form(moments: Moments, a, d) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The SINR as a function of the powers for fixed effective weights w = a∘d (paper 000 (23)):
+    √DS_t = √p_t G_t and I_t = PC_t + BU_t + NI_t + N_t = Σ_i C_ti p_i + N_t, so that SINR_t = p_t G_t² / I_t.
+    Returns G[K], C[K, K], N[K] (same algebra as :func:`sinr_terms`)."""
+    M, K = moments.shape
+    w = _as_mk(a, M, K, "a") * _as_mk(d, M, K, "d")
+    s = np.einsum("mt,mti->ti", w, moments.mu)
+    V = np.einsum("mt,mti->ti", w * w, moments.nu)
+    off = moments.copilot & ~np.eye(K, dtype=bool)
+    return np.diagonal(s).copy(), V + off * s * s, np.einsum("mt,mt->t", w * w, moments.n)
 
 
 def sinr(moments: Moments, p, a, d) -> np.ndarray:
