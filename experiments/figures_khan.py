@@ -174,6 +174,13 @@ def _series_key(s: str) -> float:
         return 0.0
 
 
+def _decorate(ax, xlabel: str, ylabel: str, *, legend: int = 8) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=legend)
+
+
 def _lines(ax, summary, xlabel, ylabel, value="mean_ee_mbit_per_j"):
     """A solid line through the points where every realisation was feasible; hollow, unconnected markers where only
     some were (their mean is over a biased subset, so it is shown but not joined)."""
@@ -188,10 +195,7 @@ def _lines(ax, summary, xlabel, ylabel, value="mean_ee_mbit_per_j"):
         if part:
             ax.plot([r["x"] for r in part], [r[value] for r in part], "o", mfc="white", color=color,
                     label=None if full else series)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    _decorate(ax, xlabel, ylabel)
 
 
 def _note(fig, rows, full):
@@ -223,10 +227,7 @@ def plot_fig2(rows, summary, path: Path, full: bool) -> None:
         pts.sort()
         if pts:
             a2.plot(*zip(*pts), "s-", label=f"SE^QoS={q:g}")
-    a2.set_xlabel("number of APs M")
-    a2.set_ylabel("EE [Mbit/J]")
-    a2.grid(True, alpha=0.3)
-    a2.legend(fontsize=8)
+    _decorate(a2, "number of APs M", "EE [Mbit/J]")
     a2.set_title("EE vs M (M values feasible in every realisation)")
     _save(plt, fig, rows, path, full)
 
@@ -250,10 +251,8 @@ def plot_fig7(rows, summary, path: Path, full: bool) -> None:
     for (series, real, seed), pts in sorted(runs.items()):
         pts.sort()
         ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", label=f"{series}, seed {seed}")
-    ax.set_xlabel("iteration (0 = initial point: 95 %-LSFC association, full power)")
-    ax.set_ylabel("true EE, eq. (11a) [Mbit/J]")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+    _decorate(ax, "iteration (0 = initial point: 95 %-LSFC association, full power)", "true EE, eq. (11a) [Mbit/J]",
+              legend=7)
     ax.set_title("Convergence of Algorithm 1 (Fig. 7)")
     _save(plt, fig, rows, path, full)
 
