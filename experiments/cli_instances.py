@@ -8,6 +8,7 @@ The main CLI (``experiments/cli.py``) calls :func:`add_parser` with its sub-pars
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 from typing import Any
@@ -18,7 +19,7 @@ from instances import InputError, Instance
 #: Generator parameter -> the option the user typed (for error messages).
 _OPTION = {"aps": "--aps", "users": "--users", "antennas": "--antennas", "seed": "--seed", "tau_p": "--tau-p",
            "tau_c": "--tau-c", "area_km": "--area-km", "shadowing": "--shadowing",
-           "pilot_assignment": "--pilot-assignment", "name": "--name", "scenario": "SCENARIO", "file": "-o"}
+           "pilot_assignment": "--pilot-assignment", "pilots": "--pilots", "name": "--name", "scenario": "SCENARIO", "file": "-o"}
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -41,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     mk.add_argument("scenario", metavar="SCENARIO", help=f"one of: {', '.join(sorted(instances.GENERATORS))}")
     mk.add_argument("--aps", required=True, metavar="M", help="number of APs")
     mk.add_argument("--users", required=True, metavar="K", help="number of single-antenna UEs")
-    mk.add_argument("--antennas", metavar="N", default="1", help="antennas per AP (default 1)")
+    mk.add_argument("--antennas", metavar="N", help="antennas per AP (default 1; ngo2017 only)")
     mk.add_argument("--seed", metavar="S", default="0", help="random seed, ≥ 0 (default 0)")
     mk.add_argument("--tau-p", metavar="P", help="pilot length (default: = users)")
     mk.add_argument("--tau-c", metavar="C", help="coherence length in samples (default 200)")
@@ -49,6 +50,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     mk.add_argument("--shadowing", metavar="MODE", help="correlated (default), uncorrelated or none")
     mk.add_argument("--pilot-assignment", metavar="MODE",
                     help="orthogonal or random (default: orthogonal if tau_p ≥ users, else random)")
+    mk.add_argument("--pilots", metavar="MODE",
+                    help="rao2020 pilot vectors: random (default, uniform on the unit sphere), qpsk or orthonormal")
     mk.add_argument("--name", help="instance name (default: SCENARIO-M..-K..-N..-s<seed>)")
     mk.add_argument("-o", "--output", required=True, metavar="FILE", help="JSON file to write")
     mk.add_argument("--json", action="store_true", help="print the summary as a JSON object")
@@ -149,10 +152,15 @@ def _make(args) -> int:
         "antennas": _int("--antennas", args.antennas), "tau_p": _int("--tau-p", args.tau_p),
         "tau_c": _int("--tau-c", args.tau_c), "area_km": _float("--area-km", args.area_km),
         "shadowing": args.shadowing, "pilot_assignment": args.pilot_assignment, "name": args.name,
+        "pilots": args.pilots,
     }
     seed = _int("--seed", args.seed)
     # Leave unset options to the generator's documented defaults (tau_p and pilot_assignment accept None).
-    params = {k: v for k, v in params.items() if v is not None or k in ("tau_p", "pilot_assignment", "name")}
+    # Options the scenario does not take are dropped when unset (a given one is reported by the generator).
+    gen = instances.GENERATORS.get(args.scenario)
+    accepted = set(inspect.signature(gen).parameters) if gen is not None else set()
+    params = {k: v for k, v in params.items()
+              if v is not None or (k in ("tau_p", "pilot_assignment", "name") and k in accepted)}
     try:
         inst = instances.generate(args.scenario, seed=seed, **params)
         inst.save(args.output)

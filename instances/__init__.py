@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import inspect
 
-from . import ngo2017, units
+from . import ngo2017, rao2020, units
 from .errors import InputError
 from .instance import Instance
 from .library import LIBRARY_DIR, list_library, load, save
 
 #: Scenario name -> generator ``f(*, seed, **params) -> Instance``.
-GENERATORS = {"ngo2017": ngo2017.generate}
+GENERATORS = {"ngo2017": ngo2017.generate, "rao2020": rao2020.generate}
 
 
 def generate(scenario: str, *, seed: int, **params) -> Instance:

@@ -10,7 +10,9 @@ Validation (:meth:`Instance.check`) only raises; it never corrects anything. Eve
 Files are JSON (:meth:`Instance.save` / :meth:`Instance.load`) with a ``content_hash``: the first 16 hex digits of
 the SHA-256 of a canonical JSON of the physical data and ``meta`` (``name`` and the library ``card`` are left out,
 so renaming an instance or certifying an optimum keeps its hash). A stored hash that does not match the data is
-rejected; drop the ``content_hash`` key to load a deliberately hand-edited file.
+rejected; drop the ``content_hash`` key to load a deliberately hand-edited file. The optional complex pilot
+matrix ``pilot_seqs`` enters the hash (and the file) only when it is set, so instances without it hash exactly as
+before the field existed.
 """
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ CANONICAL_UNITS: dict[str, str] = {
     "p_ap_max_w": "W", "antennas": "1", "tau_p": "samples", "tau_c": "samples", "bandwidth_hz": "Hz",
 }
 
+#: Allowed deviation of a pilot column's 2-norm from 1 (``pilot_seqs``).
+PILOT_NORM_TOL = 1e-9
+
 _FLOAT_ARRAYS = ("ap_pos", "ue_pos", "beta", "p_ue_max_w", "p_pilot_w", "p_ap_max_w")
 _PHYSICAL = ("ap_pos", "ue_pos", "beta", "noise_w", "p_ue_max_w", "p_pilot_w", "p_ap_max_w", "antennas",
              "tau_p", "tau_c", "bandwidth_hz", "power_model", "qos", "pilots")
@@ -77,6 +82,29 @@ def _float_array(name: str, value: Any) -> np.ndarray:
     arr = arr.astype(float, copy=True)
     arr.setflags(write=False)
     return arr
+
+
+def _complex_array(name: str, value: Any) -> np.ndarray:
+    """A read-only complex128 copy of ``value``: a complex (or real) array, or the JSON form, a real array whose
+    last axis holds (real, imag) pairs (so the JSON [tau_p][K][2] of ``pilot_seqs`` becomes [tau_p, K])."""
+    if isinstance(value, (str, bytes, Mapping)) or value is None:
+        raise InputError(name, f"expected an array of complex numbers, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise InputError(name, f"not a rectangular array of numbers ({exc})") from None
+    if arr.dtype.kind == "c":
+        out = arr.astype(np.complex128, copy=True)
+    elif arr.dtype.kind in "iuf":
+        if arr.ndim == 3 and arr.shape[-1] == 2:      # JSON form: (real, imag) pairs
+            arr = arr.astype(float)
+            out = arr[..., 0] + 1j * arr[..., 1]
+        else:                                          # real entries
+            out = arr.astype(np.complex128, copy=True)
+    else:
+        raise InputError(name, f"expected numbers, got array of dtype {arr.dtype}")
+    out.setflags(write=False)
+    return out
 
 
 def _int_array(name: str, value: Any) -> np.ndarray:
@@ -123,11 +151,17 @@ def _freeze(name: str, obj: Any) -> Any:
 
 
 def _thaw(obj: Any) -> Any:
-    """Inverse of :func:`_freeze` (and numpy arrays -> lists): plain JSON-ready Python objects."""
+    """Inverse of :func:`_freeze` (and numpy arrays -> lists): plain JSON-ready Python objects. Complex numbers
+    become (real, imag) pairs: a complex [tau_p, K] array -> nested lists [tau_p][K][2] (read back by
+    :func:`_complex_array`, bit for bit)."""
     if isinstance(obj, Mapping):
         return {k: _thaw(v) for k, v in obj.items()}
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind == "c":
+            return np.stack([obj.real, obj.imag], axis=-1).tolist()
         return obj.tolist()
+    if isinstance(obj, (complex, np.complexfloating)):
+        return [float(obj.real), float(obj.imag)]
     if isinstance(obj, (list, tuple)):
         return [_thaw(v) for v in obj]
     if isinstance(obj, np.generic):
@@ -171,12 +205,16 @@ class Instance:
       p_pilot_w       [K] uplink pilot power per UE, W
       p_ap_max_w      [M] maximum downlink power per AP, W
       antennas        [M] antennas per AP, int ≥ 1
-      tau_p           pilot length (number of orthogonal pilots), samples, 1 ≤ τ_p ≤ τ_c
+      tau_p           pilot length (= number of orthogonal pilots), samples, 1 ≤ τ_p ≤ τ_c
       tau_c           coherence-block length, samples
       bandwidth_hz    system bandwidth, Hz
       power_model     constants of the power-consumption model (default :data:`DEFAULT_POWER_MODEL`)
       qos             QoS targets, e.g. ``{"se_min_bps_hz": 0.5}`` or a per-UE list
       pilots          [K] pilot index of each UE in 0..τ_p−1, or None (no assignment stored: the model decides)
+      pilot_seqs      [τ_p, K] complex pilot matrix Ψ, column k = UE k's pilot ψ_k with ‖ψ_k‖₂ = 1 (may be
+                      non-orthogonal, Rao–Ashikhmin–Yang 2020), or None. When both are given ``pilot_seqs`` wins
+                      for the models; ``pilots`` is then informative only. Stored in JSON as [τ_p][K][2]
+                      (real, imag) floats, and only when set (see :meth:`pilot_matrix`)
       meta            provenance: generator, generator_version, seed, source, units {field: unit}, parameters
       card            library card: problems [..], optimum {problem: value}, certified_by {problem: "solver ver"}
 
@@ -200,6 +238,7 @@ class Instance:
     power_model: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_POWER_MODEL))
     qos: Mapping[str, Any] = field(default_factory=dict)
     pilots: np.ndarray | None = None
+    pilot_seqs: np.ndarray | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     card: Mapping[str, Any] = field(default_factory=dict)
 
@@ -212,6 +251,7 @@ class Instance:
             put(k, _float_array(k, getattr(self, k)))
         put("antennas", _int_array("antennas", self.antennas))
         put("pilots", None if self.pilots is None else _int_array("pilots", self.pilots))
+        put("pilot_seqs", None if self.pilot_seqs is None else _complex_array("pilot_seqs", self.pilot_seqs))
         put("noise_w", _float_scalar("noise_w", self.noise_w))
         put("bandwidth_hz", _float_scalar("bandwidth_hz", self.bandwidth_hz))
         put("tau_p", _int_scalar("tau_p", self.tau_p))
@@ -231,7 +271,7 @@ class Instance:
     @classmethod
     def create(cls, *, name: str, ap_pos, ue_pos, beta, noise_w: float, p_ue_max_w, p_pilot_w, p_ap_max_w,
                tau_p: int, tau_c: int, bandwidth_hz: float, antennas=1, power_model: Mapping | None = None,
-               qos: Mapping | None = None, pilots=None, meta: Mapping | None = None,
+               qos: Mapping | None = None, pilots=None, pilot_seqs=None, meta: Mapping | None = None,
                card: Mapping | None = None) -> "Instance":
         """Build a validated instance, broadcasting scalar ``p_ue_max_w``/``p_pilot_w`` to [K] and
         ``p_ap_max_w``/``antennas`` to [M], using :data:`DEFAULT_POWER_MODEL` when ``power_model`` is None and
@@ -255,7 +295,7 @@ class Instance:
                    p_ue_max_w=bcast(p_ue_max_w, K), p_pilot_w=bcast(p_pilot_w, K),
                    p_ap_max_w=bcast(p_ap_max_w, M), antennas=bcast(antennas, M), tau_p=tau_p, tau_c=tau_c,
                    bandwidth_hz=bandwidth_hz, power_model=power_model, qos=dict(qos or {}), pilots=pilots,
-                   meta=meta, card=dict(card or {}))
+                   pilot_seqs=pilot_seqs, meta=meta, card=dict(card or {}))
 
     def replace(self, **changes) -> "Instance":
         """A new validated instance with some fields changed (``name``, ``card`` and ``meta`` are kept unless
@@ -314,6 +354,18 @@ class Instance:
             if np.any(bad):
                 raise InputError("pilots", f"pilot index {int(self.pilots[bad][0])} at UE {_where(bad)} is "
                                            f"outside 0..tau_p-1 = 0..{self.tau_p - 1}")
+        if self.pilot_seqs is not None:
+            psi = self.pilot_seqs
+            if psi.shape != (self.tau_p, K):
+                raise InputError("pilot_seqs", f"shape {psi.shape} does not match (tau_p, K) = {(self.tau_p, K)}")
+            if not np.all(np.isfinite(psi)):
+                raise InputError("pilot_seqs", f"non-finite entry at (t, k) = {_where(~np.isfinite(psi))}")
+            norms = np.linalg.norm(psi, axis=0)
+            bad = np.abs(norms - 1.0) > PILOT_NORM_TOL
+            if np.any(bad):
+                k = int(np.argmax(bad))
+                raise InputError("pilot_seqs", f"column {k} (pilot of UE {k}) has norm {float(norms[k])!r}; "
+                                               f"every pilot must have unit 2-norm (within {PILOT_NORM_TOL:g})")
         for k, v in self.power_model.items():
             if not (math.isfinite(v) and v >= 0):
                 raise InputError(f"power_model.{k}", f"must be finite and ≥ 0, got {v!r}")
@@ -399,9 +451,25 @@ class Instance:
                 "antennas": int(ant[0]) if np.all(ant == ant[0]) else ant.tolist(),
                 "tau_p": self.tau_p, "tau_c": self.tau_c}
 
+    def pilot_matrix(self) -> np.ndarray:
+        """The pilot matrix Ψ [τ_p, K] (complex, unit-norm columns; spec iot_nonorthogonal.md §1, §3.1).
+
+        ``pilot_seqs`` when set (it wins over ``pilots``); otherwise the one-hot columns e_{pilots[k]} of the
+        identity book (τ_p orthonormal pilots, Ngo 2017 reuse) when ``pilots`` is set; otherwise
+        ``InputError("pilots", ...)``. Returns a read-only array."""
+        if self.pilot_seqs is not None:
+            return self.pilot_seqs
+        if self.pilots is None:
+            raise InputError("pilots", "no pilots stored (neither pilots nor pilot_seqs is set)")
+        psi = np.eye(self.tau_p, dtype=np.complex128)[:, self.pilots]
+        psi.setflags(write=False)
+        return psi
+
     @cached_property
     def _canonical(self) -> str:
         payload = {k: _thaw(getattr(self, k)) for k in _PHYSICAL}
+        if self.pilot_seqs is not None:  # absent key when None: older instances keep their hash
+            payload["pilot_seqs"] = _thaw(self.pilot_seqs)
         payload["meta"] = _thaw(self.meta)
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
 
@@ -446,6 +514,8 @@ class Instance:
                              "content_hash": self.content_hash}
         for k in _PHYSICAL:
             d[k] = _thaw(getattr(self, k))
+            if k == "pilots" and self.pilot_seqs is not None:  # written only when set (hash compatibility)
+                d["pilot_seqs"] = _thaw(self.pilot_seqs)
         d["meta"] = _thaw(self.meta)
         d["card"] = _thaw(self.card)
         return d
@@ -462,7 +532,7 @@ class Instance:
         if isinstance(ver, bool) or not isinstance(ver, int) or not 1 <= ver <= FORMAT_VERSION:
             raise InputError("format_version", f"unsupported version {ver!r} (this cfopt reads 1..{FORMAT_VERSION})")
         names = [f.name for f in dataclasses.fields(cls)]
-        optional = {"power_model", "qos", "pilots", "meta", "card"}
+        optional = {"power_model", "qos", "pilots", "pilot_seqs", "meta", "card"}
         for k in names:
             if k not in data and k not in optional:
                 raise InputError(k, "missing")

@@ -350,4 +350,4 @@ def test_generate_dispatch_errors():
     with pytest.raises(InputError) as exc:
         instances.generate("ngo2017", seed=0, aps=2, users=2, colour="red")
     assert exc.value.field == "colour"
-    assert set(instances.GENERATORS) == {"ngo2017"}
+    assert set(instances.GENERATORS) == {"ngo2017", "rao2020"}

@@ -1,0 +1,66 @@
+"""One way for every paper-003 method (``iot-uplink-maxmin``, ``iot-uplink-target``, ``iot-downlink-maxmin``) to turn
+a point into a :class:`SolveResult` re-scored by the models/ evaluators (:mod:`models.iot`).
+
+Rules (DESIGN.md §2): ``objective`` is the evaluator's number (min SINR for the max-min problems, radiated uplink
+power in W for the target problem); ``max_violation`` is the evaluator's largest violation; a point claimed
+``optimal``/``feasible`` that violates a constraint is downgraded to ``error`` with the violation named. Without a
+point (infeasible without a usable point, error, limit without incumbent) ``objective`` is None — an infeasible
+target is a status, never a number.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from models import iot as iot_models
+from .base import versions as _versions
+from .result import Certificate, SolveResult, Status
+
+EVALUATORS = {
+    "iot-uplink-maxmin": iot_models.evaluate_uplink_maxmin,
+    "iot-uplink-target": iot_models.evaluate_uplink_target,
+    "iot-downlink-maxmin": iot_models.evaluate_downlink_maxmin,
+}
+
+#: relative tolerance on SINR targets and absolute tolerance on bounds for a point to count as feasible
+FEAS_TOL = iot_models.FEAS_TOL
+
+
+def iot_result(problem: str, instance, *, method: str, formulation: str, solver: str, solver_version: str,
+               status: Status | str, certificate: Certificate | str, eta=None, estimator: str = "lmmse",
+               solver_objective: float | None = None, bound: float | None = None, gap: float | None = None,
+               wall_time_s: float = 0.0, iterations: int | None = None, trace: list[float] | None = None,
+               seed: int | None = None, message: str = "", extra_solution: dict[str, Any] | None = None,
+               solver_versions: dict[str, str] | None = None, targets=None,
+               keep_infeasible_point: bool = False) -> SolveResult:
+    """Build the result of ``problem``. ``eta`` None = no point. For ``iot-uplink-target`` a status ``infeasible``
+    may still carry the soft-removal point (``keep_infeasible_point``): its objective stays None (the problem has no
+    value), the point and the evaluator's per-thing verdict go into ``solution``."""
+    status, certificate = Status(status), Certificate(certificate)
+    res = SolveResult(problem=problem, formulation=formulation, method=method, solver=solver,
+                      solver_version=solver_version, instance=instance.name, instance_hash=instance.content_hash,
+                      status=status, certificate=certificate, solver_objective=solver_objective, bound=bound,
+                      gap=gap, wall_time_s=float(wall_time_s), iterations=iterations, trace=list(trace or []),
+                      seed=seed, versions=_versions(**(solver_versions or {})), message=message)
+    if eta is None:
+        return res
+    eta = np.asarray(eta, dtype=float)
+    solution = {"eta": eta, "estimator": estimator}
+    kw = {"targets": targets} if problem == "iot-uplink-target" and targets is not None else {}
+    ev = EVALUATORS[problem](instance, solution, **kw)
+    res.solution = {"eta": eta.tolist(), "estimator": estimator,
+                    **{k: np.asarray(v).tolist() for k, v in ev.per_user.items() if k != "eta"},
+                    "objectives": dict(ev.objectives), **(extra_solution or {})}
+    res.max_violation = ev.max_violation
+    if status is Status.INFEASIBLE and keep_infeasible_point:
+        return res
+    if status in (Status.OPTIMAL, Status.FEASIBLE, Status.LIMIT):
+        res.objective = ev.objective
+    if res.max_violation > FEAS_TOL and status in (Status.OPTIMAL, Status.FEASIBLE):
+        viol = dict(ev.violations)
+        worst = max(viol, key=viol.get)
+        res.status, res.certificate = Status.ERROR, Certificate.NONE
+        res.objective = None
+        res.message = f"evaluator: {worst} violated by {viol[worst]:.3g}" + (f"; {message}" if message else "")
+    return res
