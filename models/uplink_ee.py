@@ -171,6 +171,9 @@ def _prepare(instance, combining: str, delta: float, leakage: str, prelog: str, 
     inst = instance
     beta_n = np.asarray(inst.noise_normalised_beta, dtype=float)
     M, K = beta_n.shape
+    if inst.pilots is None:
+        raise InputError("pilots", "uplink-ee needs pilot indices into τ_p orthogonal pilots (e.g. an ngo2017 "
+                                   "instance); this instance stores none")
     pilots = np.asarray(inst.pilots, dtype=np.int64)
     est = mmse_estimation(beta_n, np.asarray(inst.p_pilot_w, dtype=float), inst.tau_p, pilots)
     antennas = np.asarray(inst.antennas, dtype=float).reshape(-1)
