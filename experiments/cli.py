@@ -28,6 +28,7 @@ def _add_solve(sub) -> None:
     p.add_argument("--time-limit", type=float, default=None, help="wall-time limit in seconds")
     p.add_argument("--seed", type=int, default=None, help="seed for randomised methods (recorded in the result)")
     p.add_argument("--json", action="store_true", help="print the SolveResult as JSON")
+    _add_option(p)
     p.set_defaults(run=_run_solve)
 
     p = sub.add_parser("compare", help="run several methods on one instance and tabulate them")
@@ -37,7 +38,26 @@ def _add_solve(sub) -> None:
     p.add_argument("--time-limit", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print a JSON list of SolveResults")
+    _add_option(p)
     p.set_defaults(run=_run_compare)
+
+
+def _add_option(p) -> None:
+    p.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+                   help="a method option, repeatable (e.g. estimator=projection, solver=scip, rel_tol=1e-5); "
+                        "numbers and true/false are converted")
+
+
+def _value(text: str):
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _solve_kwargs(args) -> dict:
@@ -50,6 +70,14 @@ def _solve_kwargs(args) -> dict:
         if args.seed < 0:
             raise InputError("--seed", f"must be non-negative, got {args.seed}")
         kw["seed"] = args.seed
+    for item in getattr(args, "option", []):
+        key, sep, val = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise InputError("--option", f"expected KEY=VALUE with a Python name as KEY, got {item!r}")
+        if key in ("time_limit", "seed"):
+            raise InputError("--option", f"use --{key.replace('_', '-')} for {key}")
+        kw[key] = _value(val.strip())
     return kw
 
 

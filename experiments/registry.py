@@ -56,7 +56,7 @@ def get_problem(problem_id: str) -> Problem:
 
 
 #: modules that register problems when imported (each paper's issue adds its own)
-PROBLEM_MODULES: list[str] = ["experiments.uplink_ee"]
+PROBLEM_MODULES: list[str] = ["experiments.uplink_ee", "experiments.iot"]
 
 
 def load_all() -> dict[str, Problem]:

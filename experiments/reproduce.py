@@ -36,7 +36,7 @@ class Figure:
 
 FIGURES: dict[str, Figure] = {}
 #: modules that register figures when imported
-FIGURE_MODULES = ["experiments.figures_khan"]
+FIGURE_MODULES = ["experiments.figures_khan", "experiments.figures_iot"]
 
 
 def register_figure(fig: Figure) -> Figure:

@@ -1,0 +1,101 @@
+"""Registers the three problems of paper 003 (Rao, Ashikhmin, Yang, "Cell-Free Massive MIMO with Nonorthogonal
+Pilots for Internet of Things", arXiv 2006.10363): uplink max-min (12), uplink target-SINR power control (13) and
+downlink max-min (18)-(24). Every result is re-scored by :mod:`models.iot`.
+
+Every method takes ``estimator="lmmse"`` (Paper A (2), the default) or ``"projection"`` (the Ngo 2017 estimator of
+the "existing cell-free" baseline); the solution records which one, and the evaluator re-scores with it.
+
+``iot-uplink-maxmin`` (objective: min_k SINR_k^u, linear)
+
+================  ==========  ======================================================================================
+``exact``         exact       epigraph max t s.t. t (Bη + c)_k ≤ a_k η_k, SCIP (global; bilinear)
+``bisection``     exact       bisection on t, LP feasibility by HiGHS, bracket ≤ 1e-6 relative (quasi-linear: global)
+``fixed-point``   heuristic   equalising normalised fixed point η ← T(η)/max T(η) (converges to the max-min point)
+``full-power``    baseline    η = 1 ("no power control")
+================  ==========  ======================================================================================
+
+``iot-uplink-target`` (objective: radiated uplink power Σ η_k p̄_u,k in W, subject to SINR_k ≥ t_k)
+
+================  ==========  ======================================================================================
+``exact``         exact       min-power LP (13), SCIP (global); infeasible targets → status infeasible
+``fixed-point``   heuristic   Algorithm 1 with soft removal (Rasti–Sharafat); infeasible targets → status infeasible
+                              with the removed things named
+``linear-system`` exact       (I − diag(t/a)B) η = diag(t/a) c solved directly (the paper's footnote 1)
+================  ==========  ======================================================================================
+
+``iot-downlink-maxmin`` (objective: min_k SINR_k^d, linear; per-AP power Σ_k η_mk γ_mk ≤ 1)
+
+================  ==========  ======================================================================================
+``exact``         exact       epigraph max t with the SOC constraints (20)-(24), SCIP (global, tiny instances)
+``bisection``     exact       Algorithm 2: bisection on t with the SOCP feasibility model (20)-(24), SCIP or Ipopt
+``equal-power``   baseline    η_mk = 1/Σ_j γ_mj (every AP at full power)
+================  ==========  ======================================================================================
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .registry import Method, Problem, register
+
+
+def _lazy(module: str, name: str):
+    def run(instance, **kw):
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(instance, **kw)
+
+    run.__name__ = name
+    return run
+
+
+def _evaluator(name: str):
+    def evaluate(instance, solution: dict[str, Any], **options):
+        from models import iot
+
+        return getattr(iot, name)(instance, solution, **options)
+
+    return evaluate
+
+
+UL = "solvers_adapters.iot_uplink"
+DL = "solvers_adapters.iot_downlink"
+
+UPLINK_MAXMIN = register(Problem(
+    id="iot-uplink-maxmin",
+    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
+    description="IoT cell-free uplink, non-orthogonal pilots, LMMSE: max-min SINR over thing powers (12)",
+    evaluate=_evaluator("evaluate_uplink_maxmin"),
+    methods={m.name: m for m in (
+        Method("exact", _lazy(UL, "run_exact_uplink"), "exact", "epigraph of (12), SCIP (global)"),
+        Method("bisection", _lazy(UL, "run_bisection"), "exact", "bisection + LP feasibility (HiGHS)"),
+        Method("fixed-point", _lazy(UL, "run_fixed_point_maxmin"), "heuristic",
+               "equalising normalised fixed point"),
+        Method("full-power", _lazy(UL, "run_full_power"), "baseline", "no power control, η = 1"),
+    )},
+))
+
+UPLINK_TARGET = register(Problem(
+    id="iot-uplink-target",
+    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
+    description="IoT cell-free uplink: minimal thing powers meeting per-thing SINR targets (13)",
+    evaluate=_evaluator("evaluate_uplink_target"),
+    methods={m.name: m for m in (
+        Method("exact", _lazy(UL, "run_exact_target"), "exact", "min-power LP (13), SCIP (global)"),
+        Method("fixed-point", _lazy(UL, "run_fixed_point_target"), "heuristic",
+               "Algorithm 1, distributed fixed point with soft removal"),
+        Method("linear-system", _lazy(UL, "run_linear_system_target"), "exact",
+               "minimal powers from the linear system (footnote 1)"),
+    )},
+))
+
+DOWNLINK_MAXMIN = register(Problem(
+    id="iot-downlink-maxmin",
+    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
+    description="IoT cell-free downlink, conjugate beamforming: max-min SINR under per-AP power (18)-(24)",
+    evaluate=_evaluator("evaluate_downlink_maxmin"),
+    methods={m.name: m for m in (
+        Method("exact", _lazy(DL, "run_exact_dl"), "exact", "epigraph with SOC constraints, SCIP (global)"),
+        Method("bisection", _lazy(DL, "run_bisection_dl"), "exact", "Algorithm 2: bisection + SOCP feasibility"),
+        Method("equal-power", _lazy(DL, "run_equal_power_dl"), "baseline", "η_mk = 1/Σ_j γ_mj"),
+    )},
+))

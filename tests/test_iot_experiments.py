@@ -1,0 +1,141 @@
+"""Paper 003 end to end: the stored tiny-iot library, `cfopt solve` / `cfopt compare` on it, and the acceptance
+lines of the IoT issue (equal SINRs, a power at its maximum, certificates, exact vs bisection, two downlink solvers,
+target-SINR fixed point vs the linear system, soft removal reported)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import experiments
+import instances
+from experiments.library_iot import PROBLEMS, SPECS
+from models import iot as iot_models
+from solvers_adapters.iot_uplink import min_power_linear_system
+from solvers_adapters.result import Certificate, Status
+
+NAMES = [s.name for s in SPECS]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def inst(request):
+    return instances.load(request.param)
+
+
+def test_library_lists_at_least_five_certified_instances_per_problem():
+    out = _cli("instances", "list", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    for p in PROBLEMS:
+        certified = [r for r in rows if p in r["problems"] and p in r["optimum"] and "scip" in r["certified_by"][p]]
+        assert len(certified) >= 5, p
+    assert set(NAMES) <= {r["name"] for r in rows}
+
+
+def test_instances_have_nonorthogonal_pilots(inst):
+    psi = inst.pilot_matrix()
+    assert psi.shape[0] < inst.K                       # fewer pilot dimensions than things
+    gram = psi.conj().T @ psi
+    assert np.max(np.abs(gram - np.diag(np.diag(gram)))) > 1e-3
+
+
+def test_uplink_bisection_equal_sinrs_full_power_global(inst):
+    r = experiments.solve("iot-uplink-maxmin", inst, "bisection")
+    assert r.status is Status.OPTIMAL and r.certificate is Certificate.GLOBAL
+    sinr = np.asarray(r.solution["sinr"])
+    assert (sinr.max() - sinr.min()) / sinr.min() <= 1e-4
+    assert max(r.solution["eta"]) == pytest.approx(1.0, abs=1e-9)
+    opt = inst.card["optimum"]["iot-uplink-maxmin"]
+    assert r.objective == pytest.approx(opt, rel=1e-5)
+    assert r.max_violation <= 1e-9
+
+
+def test_uplink_exact_reproves_the_stored_optimum(inst):
+    r = experiments.solve("iot-uplink-maxmin", inst, "exact")
+    assert r.status is Status.OPTIMAL and r.certificate is Certificate.GLOBAL
+    assert r.objective == pytest.approx(inst.card["optimum"]["iot-uplink-maxmin"], rel=1e-5)
+
+
+def test_uplink_fixed_point_agrees(inst):
+    r = experiments.solve("iot-uplink-maxmin", inst, "fixed-point")
+    assert r.objective == pytest.approx(inst.card["optimum"]["iot-uplink-maxmin"], rel=1e-5)
+    full = experiments.solve("iot-uplink-maxmin", inst, "full-power")
+    assert full.objective <= r.objective * (1 + 1e-9)      # a baseline never beats the proven optimum
+
+
+def test_target_fixed_point_reaches_minimal_powers(inst):
+    sys_ = iot_models.prepare(inst)
+    t = iot_models.targets_of(inst, inst.K)
+    eta_ls, feasible, _ = min_power_linear_system(sys_.ul, t)
+    assert feasible
+    fp = experiments.solve("iot-uplink-target", inst, "fixed-point")
+    ex = experiments.solve("iot-uplink-target", inst, "exact")
+    assert fp.status is Status.OPTIMAL and ex.certificate is Certificate.GLOBAL
+    assert np.max(np.abs(np.asarray(fp.solution["eta"]) - eta_ls)) <= 1e-6
+    assert fp.objective == pytest.approx(inst.card["optimum"]["iot-uplink-target"], rel=1e-6)
+    assert ex.objective == pytest.approx(inst.card["optimum"]["iot-uplink-target"], rel=1e-6)
+
+
+def test_infeasible_targets_are_a_status_with_soft_removal(inst):
+    t_star = inst.card["optimum"]["iot-uplink-maxmin"]
+    t = np.full(inst.K, 2.0 * t_star)
+    t[0] = 0.3 * t_star                                   # one easy thing
+    fp = experiments.solve("iot-uplink-target", inst, "fixed-point", targets=t, max_iter=200_000)
+    assert fp.status is Status.INFEASIBLE and fp.objective is None
+    assert fp.solution["removed"] and "soft-removed" in fp.message
+    ex = experiments.solve("iot-uplink-target", inst, "exact", targets=t)
+    assert ex.status is Status.INFEASIBLE and ex.objective is None
+
+
+def test_downlink_two_solvers_agree_and_power_holds(inst):
+    opt = inst.card["optimum"]["iot-downlink-maxmin"]
+    res = {s: experiments.solve("iot-downlink-maxmin", inst, "bisection", solver=s) for s in ("scip", "ipopt")}
+    for s, r in res.items():
+        assert r.status is Status.OPTIMAL, (s, r.message)
+        assert r.objective == pytest.approx(opt, rel=1e-5), s
+        ev = experiments.evaluate("iot-downlink-maxmin", inst, r.solution)
+        assert ev.violations["ap_power"] <= 1e-9 and ev.violations["eta_nonneg"] == 0.0
+        assert ev.extra["ap_load"].max() == pytest.approx(1.0, abs=1e-4)
+    assert res["scip"].objective == pytest.approx(res["ipopt"].objective, rel=1e-5)
+
+
+def test_cli_solve_and_compare_on_a_stored_instance():
+    name = NAMES[0]
+    out = _cli("solve", "iot-uplink-maxmin", "--instance", name, "--method", "bisection", "--json")
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["certificate"] == "global" and r["status"] == "optimal"
+    sinr = np.asarray(r["solution"]["sinr"])
+    assert (sinr.max() - sinr.min()) / sinr.min() <= 1e-4 and max(r["solution"]["eta"]) == pytest.approx(1.0)
+    out = _cli("compare", "iot-uplink-maxmin", "--instance", name, "--methods", "exact,bisection", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [row["method"] for row in rows] == ["exact", "bisection"]
+    assert rows[0]["objective"] == pytest.approx(rows[1]["objective"], rel=1e-5)
+
+
+def test_cli_bad_estimator_exits_2():
+    out = _cli("solve", "iot-uplink-maxmin", "--instance", NAMES[0], "--method", "bisection", "--json")
+    assert out.returncode == 0
+    r = experiments.get_problem("iot-uplink-maxmin")
+    with pytest.raises(instances.InputError) as e:
+        r.method("bisection").run(instances.load(NAMES[0]), estimator="mmse")
+    assert e.value.field == "estimator"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "tiny-iot-04"])   # 04 takes SCIP ~30 s
+def test_downlink_exact_reproves_the_stored_optimum(name):
+    inst = instances.load(name)
+    r = experiments.solve("iot-downlink-maxmin", inst, "exact")
+    assert r.status is Status.OPTIMAL and r.certificate is Certificate.GLOBAL
+    assert r.objective == pytest.approx(inst.card["optimum"]["iot-downlink-maxmin"], rel=1e-5)
+    eq = experiments.solve("iot-downlink-maxmin", inst, "equal-power")
+    assert eq.objective <= r.objective * (1 + 1e-9)
