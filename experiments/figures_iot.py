@@ -81,7 +81,6 @@ def uplink_schemes(inst, *, schemes=("lmmse", "projection"), drop_share: float =
                    small_cell: bool = True) -> list[dict[str, Any]]:
     """Per-thing uplink throughput (Mbit/s) and per-setup EE (Mbit/J) of every scheme on one instance."""
     from models import iot as iot_models
-    from models import iot_sinr as S
     from models.iot_small_cells import small_cell_uplink_system
     from solvers_adapters.iot_uplink import bisection_maxmin
 
@@ -127,7 +126,6 @@ def uplink_schemes(inst, *, schemes=("lmmse", "projection"), drop_share: float =
 def downlink_schemes(inst, *, solver: str = "ipopt") -> list[dict[str, Any]]:
     """Per-thing downlink throughput (Mbit/s) of every scheme on one instance."""
     from models import iot as iot_models
-    from models import iot_sinr as S
     from models.iot_small_cells import small_cell_downlink_system
     from solvers_adapters.iot_downlink import bisection_dl
     from solvers_adapters.iot_uplink import bisection_maxmin
@@ -210,31 +208,24 @@ def run_ngo_task(task: dict[str, Any]) -> list[dict[str, Any]]:
 
     serving = S.small_cell_selection(base.beta)
 
-    def sc_ul_rates(p):
-        return small_cell_uplink_system(iot_models.IoTSystem(base.replace(pilots=p), "projection")).sinr(
-            np.ones(base.K))
+    def small_cells(link: str, build, weights):
+        """Small cells with their own greedy pilots (the small-cell contamination metric), then max-min."""
+        def rates(p):
+            return build(iot_models.IoTSystem(base.replace(pilots=p), "projection")).sinr(np.ones(base.K))
 
-    sc_inst = base.replace(pilots=greedy_pilots(base.pilots, tau, sc_ul_rates,
-                                                small_cell_ul_weights(base.beta, serving)))
-    sc = small_cell_uplink_system(iot_models.IoTSystem(sc_inst, "projection"))
-    res = bisection_maxmin(sc, rel_tol=1e-6)
-    out.append({"series": "small cells UL", "throughput_mbps": _sc_throughput(base, sc.sinr(res.eta))})
+        pilots = greedy_pilots(base.pilots, tau, rates, weights(base.beta, serving))
+        lf = build(iot_models.IoTSystem(base.replace(pilots=pilots), "projection"))
+        res = bisection_maxmin(lf, rel_tol=1e-6)
+        out.append({"series": f"small cells {link}", "throughput_mbps": _sc_throughput(base, lf.sinr(res.eta))})
+
+    small_cells("UL", small_cell_uplink_system, small_cell_ul_weights)
     if task.get("downlink"):
         from solvers_adapters.iot_downlink import bisection_dl
 
         dl = bisection_dl(sys_cf, solver="ipopt", rel_tol=1e-4)
         out.append({"series": "cell-free DL", "throughput_mbps": sys_cf.throughput_mbps(
             sys_cf.downlink_sinr(dl.eta))})
-
-        def sc_dl_rates(p):
-            return small_cell_downlink_system(iot_models.IoTSystem(base.replace(pilots=p), "projection")).sinr(
-                np.ones(base.K))
-
-        sc_inst = base.replace(pilots=greedy_pilots(base.pilots, tau, sc_dl_rates,
-                                                    small_cell_dl_weights(base.beta, serving)))
-        scd = small_cell_downlink_system(iot_models.IoTSystem(sc_inst, "projection"))
-        res = bisection_maxmin(scd, rel_tol=1e-6)
-        out.append({"series": "small cells DL", "throughput_mbps": _sc_throughput(base, scd.sinr(res.eta))})
+        small_cells("DL", small_cell_downlink_system, small_cell_dl_weights)
     rows = []
     for r in out:
         thr = np.asarray(r["throughput_mbps"], dtype=float)
@@ -280,7 +271,7 @@ def fig7_tasks(full: bool):
 def ngo_tasks(full: bool):
     n = SETUPS_FULL if full else NGO_SETUPS_REDUCED
     return [{"figure": "ngo-95", "M": 100, "K": 40, "tau_p": 20, "shadowing": sh, "r": r, "seed": s,
-             "downlink": full, "link": "both" if full else "uplink"}
+             "downlink": True, "link": "both"}
             for sh in ("uncorrelated", "correlated") for r, s in enumerate(_seeds(n))]
 
 
@@ -310,6 +301,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _cdf_axes(ax, rows, *, key: str, x_filter: str, xlabel: str, title: str, log: bool = True) -> None:
     styles = {"LMMSE": "-", "Ngo": "--", "small": ":"}
+    colours = {"max-min": "C0", "target": "C3", "no PC": "C2", "min power": "C1", "equal power": "C2"}
     for series in sorted({r["series"] for r in rows if r.get("x") == x_filter}):
         v = np.sort([r[key] for r in rows if r.get("series") == series and r.get("x") == x_filter
                      and r.get(key) is not None])
@@ -317,7 +309,8 @@ def _cdf_axes(ax, rows, *, key: str, x_filter: str, xlabel: str, title: str, log
         if not v.size:
             continue
         ls = next((s for k, s in styles.items() if k in series), "-")
-        ax.plot(v, np.arange(1, v.size + 1) / v.size, ls, label=series, lw=1.4)
+        colour = "0.35" if "small" in series else next((c for k, c in colours.items() if k in series), None)
+        ax.plot(v, np.arange(1, v.size + 1) / v.size, ls, color=colour, label=series, lw=1.4)
     if log:
         ax.set_xscale("log")
     ax.axhline(0.05, color="0.6", lw=0.6)
@@ -325,7 +318,7 @@ def _cdf_axes(ax, rows, *, key: str, x_filter: str, xlabel: str, title: str, log
     ax.set_ylabel("CDF")
     ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
 
 
 def _save(fig, path: Path) -> None:

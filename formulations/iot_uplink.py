@@ -44,6 +44,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from instances.errors import InputError
+from models.iot import check_targets
 from models.iot_sinr import LinearFractional
 
 __all__ = ["PROBLEM_MAXMIN", "PROBLEM_TARGET", "FORMULATIONS", "check_lf", "maxmin_bracket", "build_maxmin_feasibility",
@@ -169,17 +170,6 @@ def build_maxmin_epigraph(lf: LinearFractional, *, t_bounds: tuple[float, float]
     return m
 
 
-def _check_targets(targets, K: int) -> np.ndarray:
-    t = np.asarray(targets, dtype=float)
-    if t.ndim == 0:
-        t = np.full(K, float(t))
-    if t.shape != (K,):
-        raise InputError("targets", f"expected a scalar or {K} SINR targets, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise InputError("targets", "SINR targets must be finite and > 0")
-    return t
-
-
 def build_min_power(lf: LinearFractional, targets, *, weights=None) -> pyo.ConcreteModel:
     """Problem (13): min Σ_k p_k η_k s.t. SINR_k(η) ≥ t_k (linear, rows / a_k), 0 ≤ η ≤ 1.
 
@@ -188,7 +178,7 @@ def build_min_power(lf: LinearFractional, targets, *, weights=None) -> pyo.Concr
     Constraints ``con_sinr[k]``; Objective ``obj``. LP, relation ``exact``; infeasible ⇔ the targets cannot be met."""
     lf = check_lf(lf)
     K = lf.K
-    t = _check_targets(targets, K)
+    t = check_targets(targets, K)
     p = np.ones(K) if weights is None else np.asarray(weights, dtype=float)
     if p.shape != (K,) or not np.all(np.isfinite(p)) or np.any(p < 0):
         raise InputError("weights", f"expected {K} finite non-negative power weights")
@@ -207,7 +197,7 @@ def build_min_power(lf: LinearFractional, targets, *, weights=None) -> pyo.Concr
 def set_targets(model: pyo.ConcreteModel, targets) -> None:
     """New per-thing targets for a :func:`build_min_power` model (no rebuild)."""
     K = model._cfopt["K"]
-    for k, v in enumerate(_check_targets(targets, K)):
+    for k, v in enumerate(check_targets(targets, K)):
         model.t[k].set_value(float(v))
 
 

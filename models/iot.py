@@ -23,7 +23,7 @@ from .evaluation import Evaluation
 from .iot_estimation import ESTIMATORS, estimator_statistics
 
 __all__ = ["IoTSystem", "prepare", "evaluate_uplink_maxmin", "evaluate_uplink_target", "evaluate_downlink_maxmin",
-           "targets_of", "FEAS_TOL"]
+           "targets_of", "check_targets", "FEAS_TOL"]
 
 #: evaluator tolerance: bounds absolute, SINR targets relative
 FEAS_TOL = 1e-6
@@ -162,11 +162,18 @@ def targets_of(instance, K: int, targets=None) -> np.ndarray:
         if "sinr_target" not in instance.qos:
             raise InputError("targets", "no SINR targets: give targets= or store qos.sinr_target in the instance")
         targets = instance.qos["sinr_target"]
+    return check_targets(targets, K)
+
+
+def check_targets(targets, K: int) -> np.ndarray:
+    """SINR targets as a [K] array (a scalar is broadcast); InputError('targets') unless finite and > 0."""
     t = np.asarray(targets, dtype=float)
     if t.ndim == 0:
         t = np.full(K, float(t))
-    if t.shape != (K,) or np.any(~np.isfinite(t)) or np.any(t <= 0):
-        raise InputError("targets", f"expected a positive SINR target or {K} of them")
+    if t.shape != (K,):
+        raise InputError("targets", f"expected a scalar or {K} SINR targets, got shape {t.shape}")
+    if not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise InputError("targets", "SINR targets must be finite and > 0")
     return t
 
 

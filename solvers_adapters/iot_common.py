@@ -9,9 +9,12 @@ target is a status, never a number.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
+
+from instances.errors import InputError
 
 from models import iot as iot_models
 from .base import versions as _versions
@@ -64,3 +67,19 @@ def iot_result(problem: str, instance, *, method: str, formulation: str, solver:
         res.objective = None
         res.message = f"evaluator: {worst} violated by {viol[worst]:.3g}" + (f"; {message}" if message else "")
     return res
+
+
+def check_tol(name: str, value, *, upper: float = 1.0) -> float:
+    """A tolerance in (0, upper); InputError(name) otherwise."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, f"must be a number in (0, {upper}), got {value!r}") from None
+    if not (0.0 < v < upper):
+        raise InputError(name, f"must be in (0, {upper}), got {value!r}")
+    return v
+
+
+def remaining(t0: float, time_limit: float | None) -> float | None:
+    """Seconds left of ``time_limit`` counted from ``time.perf_counter()`` value ``t0`` (None: no limit)."""
+    return None if time_limit is None else time_limit - (time.perf_counter() - t0)

@@ -84,7 +84,7 @@ from formulations import iot_downlink as F
 from instances.errors import InputError
 from models import iot as iot_models
 from .base import dist_version, solve_model
-from .iot_common import iot_result
+from .iot_common import check_tol, iot_result, remaining
 from .result import Certificate, SolveResult, Status
 
 __all__ = ["SCIP_OPTIONS", "IPOPT_OPTIONS", "VERIFY_RTOL", "DLOutcome", "bisection_dl", "run_bisection_dl",
@@ -99,20 +99,6 @@ IPOPT_OPTIONS = {"tol": 1e-10, "acceptable_iter": 0, "mu_strategy": "adaptive", 
 VERIFY_RTOL = 1e-7
 SOLVERS = ("ipopt", "scip")
 STEPS = ("auto", "bisection")
-
-
-def _check_tol(name: str, value, *, upper: float = 1.0) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(name, f"must be a number in (0, {upper}), got {value!r}") from None
-    if not (0.0 < v < upper):
-        raise InputError(name, f"must be in (0, {upper}), got {value!r}")
-    return v
-
-
-def _remaining(t0: float, time_limit: float | None) -> float | None:
-    return None if time_limit is None else time_limit - (time.perf_counter() - t0)
 
 
 @dataclass
@@ -188,7 +174,7 @@ def bisection_dl(system, *, solver: str = "ipopt", rel_tol: float = 1e-6, time_l
         raise InputError("solver", f"expected one of {', '.join(SOLVERS)}, got {solver!r}")
     if step not in STEPS:
         raise InputError("step", f"expected one of {', '.join(STEPS)}, got {step!r}")
-    rel_tol = _check_tol("rel_tol", rel_tol)
+    rel_tol = check_tol("rel_tol", rel_tol)
     if isinstance(max_solves, bool) or not isinstance(max_solves, (int, np.integer)) or max_solves < 1:
         raise InputError("max_solves", f"must be a positive integer, got {max_solves!r}")
     if time_limit is not None:
@@ -222,7 +208,7 @@ def bisection_dl(system, *, solver: str = "ipopt", rel_tol: float = 1e-6, time_l
         if len(steps) >= max_solves:
             status, message = "limit", f"max_solves = {max_solves} reached"
             break
-        rem = _remaining(t0, time_limit)
+        rem = remaining(t0, time_limit)
         if rem is not None and rem <= 0:
             status, message = "limit", "time limit"
             break

@@ -54,9 +54,10 @@ import numpy as np
 from formulations import iot_uplink as F
 from instances.errors import InputError
 from models import iot as iot_models
+from models.iot import check_targets
 from models.iot_sinr import LinearFractional
 from .base import dist_version, solve_model
-from .iot_common import iot_result
+from .iot_common import check_tol, iot_result, remaining
 from .result import Certificate, SolveResult, Status
 
 __all__ = ["HIGHS_OPTIONS", "SCIP_OPTIONS", "MaxMinOutcome", "TargetOutcome", "bisection_maxmin",
@@ -86,16 +87,6 @@ def _highs_version() -> str:
     return highs_version()
 
 
-def _check_tol(name: str, value, *, upper: float = 1.0) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(name, f"must be a number in (0, {upper}), got {value!r}") from None
-    if not (0.0 < v < upper):
-        raise InputError(name, f"must be in (0, {upper}), got {value!r}")
-    return v
-
-
 def _check_iter(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InputError(name, f"must be a positive integer, got {value!r}")
@@ -113,24 +104,9 @@ def _check_eta0(eta0, K: int) -> np.ndarray:
     return x
 
 
-def _check_targets(targets, K: int) -> np.ndarray:
-    t = np.asarray(targets, dtype=float)
-    if t.ndim == 0:
-        t = np.full(K, float(t))
-    if t.shape != (K,):
-        raise InputError("targets", f"expected a scalar or {K} SINR targets, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise InputError("targets", "SINR targets must be finite and > 0")
-    return t
-
-
 def _no_options(options: dict[str, Any], method: str) -> None:
     if options:
         raise InputError("options", f"unknown option(s) for {method}: {', '.join(sorted(options))}")
-
-
-def _remaining(t0: float, time_limit: float | None) -> float | None:
-    return None if time_limit is None else time_limit - (time.perf_counter() - t0)
 
 
 def _rel(a: float, b: float) -> float:
@@ -360,7 +336,7 @@ def bisection_maxmin(lf: LinearFractional, *, rel_tol: float = 1e-6, solver: str
     scale factor is 1 + O(rel_tol), so the SINRs stay equal to ~rel_tol. If no tested level was feasible the
     returned point is η = 1 (the t_lo witness). ``time_limit`` (s) ends the loop early (``converged`` False)."""
     lf = F.check_lf(lf)
-    rel_tol = _check_tol("rel_tol", rel_tol)
+    rel_tol = check_tol("rel_tol", rel_tol)
     t0 = time.perf_counter()
     lo, hi = F.maxmin_bracket(lf)
     lp = LPFeasibility(lf, solver=solver, interface=interface, solver_options=solver_options)
@@ -375,7 +351,7 @@ def bisection_maxmin(lf: LinearFractional, *, rel_tol: float = 1e-6, solver: str
         if not (lo < t < hi):
             t = 0.5 * (lo + hi)
         try:
-            ok, x, its = lp.test(t, _remaining(t0, time_limit))
+            ok, x, its = lp.test(t, remaining(t0, time_limit))
         except _LPTimeLimit:
             message = f"time limit after {n_lp} LPs"
             break
@@ -421,7 +397,7 @@ def fixed_point_maxmin(lf: LinearFractional, *, tol: float = 1e-10, max_iter: in
     Λ − λ ≤ tol·λ (``converged``) or after ``max_iter`` iterations. ``trace`` holds λ per iteration,
     ``brackets`` [λ, Λ]."""
     lf = F.check_lf(lf)
-    tol = _check_tol("tol", tol)
+    tol = check_tol("tol", tol)
     max_iter = _check_iter("max_iter", max_iter)
     n = lf.normalised()
     Bn, cn = n.B, n.c
@@ -500,10 +476,10 @@ def target_fixed_point(lf: LinearFractional, targets, *, rule: str = "soft-remov
     the end (the things that cannot meet their target)."""
     lf = F.check_lf(lf)
     K = lf.K
-    t = _check_targets(targets, K)
+    t = check_targets(targets, K)
     if rule not in ("soft-removal", "clip"):
         raise InputError("rule", f"expected 'soft-removal' or 'clip', got {rule!r}")
-    tol = _check_tol("tol", tol)
+    tol = check_tol("tol", tol)
     max_iter = _check_iter("max_iter", max_iter)
     eta = _check_eta0(eta0, K)
     n = lf.normalised()
@@ -541,7 +517,7 @@ def min_power_linear_system(lf: LinearFractional, targets) -> tuple[np.ndarray, 
     non-negative η meets the targets). ``eta`` is returned even when infeasible (may be negative or > 1)."""
     lf = F.check_lf(lf)
     K = lf.K
-    t = _check_targets(targets, K)
+    t = check_targets(targets, K)
     n = lf.normalised()
     A = t[:, None] * n.B
     rho = float(np.max(np.abs(np.linalg.eigvals(A)))) if K else 0.0
