@@ -12,17 +12,19 @@ random pilots uniform on the complex unit sphere (the seed's Section VIII), unco
 * ``iot-fig3`` — the same runs, CDF of the uplink energy efficiency (11) per setup.
 * ``iot-fig5`` — Uplink Experiment 2 (mobile): 100 mW.
 * ``iot-fig7`` — Downlink Experiment 1: APs at 200 mW, things' pilots at 10 mW, per-thing downlink throughput.
-* ``ngo-95`` — Paper B's own comparison: orthonormal pilots (τ_p = 20, greedy assignment), 100 mW / 200 mW, max-min
-  power control, 95 %-likely per-user net throughput of cell-free vs small cells, uncorrelated and correlated
-  shadowing (uplink; ``--full`` adds the downlink).
+* ``ngo-95`` — Paper B's own comparison: orthonormal pilots (τ_p = 20, greedy assignment, discrete variant, K
+  iterations), 100 mW / 200 mW, max-min power control, 95 %-likely per-user net throughput of cell-free vs small
+  cells, uplink and downlink, uncorrelated and correlated shadowing.
 
 Schemes: cell-free with LMMSE (Paper A) or with the Ngo 2017 projection estimator ("existing cell-free"), each with
 max-min power control, target-SINR power control with 5 % of the things dropped (a common target tuned so that
-soft removal drops ⌈0.05 K⌉ things, as the seed describes) and no power control; small cells (each thing served by
-its strongest free AP, LMMSE at that AP, max-min power control, prelog (1 − 2τ_p/τ_c)/2).
+soft removal drops ⌈0.05 K⌉ things, as the seed describes) and no power control; LMMSE at the baseline's max-min
+SINR with minimal powers (the equal-service EE comparison); small cells (each thing served by its strongest free AP,
+LMMSE at that AP, max-min power control, prelog (1 − 2τ_p/τ_c)/2).
 
-Reduced runs (default) keep the paper's sizes for the uplink (its LPs are cheap) with 30 setups instead of 200,
-and use M = 40, K = 16, τ_p = 8 for the downlink; ``--full`` runs 200 setups at M = 100, K = 40.
+Reduced runs (default) keep the paper's sizes for the uplink (its LPs are cheap) with 50 setups instead of 200
+(``ngo-95``: 100 setups), and use M = 40, K = 16, τ_p = 8 with 12 setups for the downlink of ``iot-fig7``;
+``--full`` runs 200 setups at M = 100, K = 40 (the ``iot-fig7`` downlink then takes about 70 s per setup).
 """
 from __future__ import annotations
 
@@ -97,7 +99,7 @@ def uplink_schemes(inst, *, schemes=("lmmse", "projection"), drop_share: float =
             sinr = lf.sinr(eta)
             thr = sys_.throughput_mbps(sinr)
             out.append({"series": f"CF {name}, {pc}", "throughput_mbps": thr,
-                        "ee_mbit_per_j": sys_.ee_mbit_per_j(eta, sinr),
+                        "ee_mbit_per_j": sys_.ee_mbit_per_j(eta, sinr), "median_eta": float(np.median(eta)),
                         "ee_thing_mbit_per_j": _per_thing_ee(thr, eta, inst)})
     if {"lmmse", "projection"} <= set(schemes):
         # the same service as the baseline's max-min point, at LMMSE's minimal powers (Algorithm 1's fixed point)
@@ -164,7 +166,8 @@ def _rows(task: dict[str, Any], results: list[dict[str, Any]]) -> list[dict[str,
                 "M": task["M"], "K": task["K"], "tau_p": task["tau_p"], "shadowing": task.get("shadowing"),
                 "link": task["link"]}
         if "ee_mbit_per_j" in r:
-            rows.append({**base, "x": "ee", "ee_mbit_per_j": float(r["ee_mbit_per_j"])})
+            rows.append({**base, "x": "ee", "ee_mbit_per_j": float(r["ee_mbit_per_j"]),
+                         "median_eta": r.get("median_eta")})
         ee_k = r.get("ee_thing_mbit_per_j")
         for k, v in enumerate(np.asarray(r["throughput_mbps"], dtype=float)):
             row = {**base, "x": "thing", "thing": k, "throughput_mbps": float(v)}
@@ -292,6 +295,9 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row.update({f"throughput_{k}_mbps": v for k, v in _percentiles(thr).items()})
         if ee.size:
             row.update({f"ee_{k}_mbit_per_j": v for k, v in _percentiles(ee).items()})
+        eta = [r["median_eta"] for r in rs if r.get("median_eta") is not None]
+        if eta:
+            row["median_of_setup_median_eta"] = float(np.median(eta))
         ee_k = np.array([r["ee_thing_mbit_per_j"] for r in rs if r.get("ee_thing_mbit_per_j") is not None])
         if ee_k.size:
             row.update({f"ee_thing_{k}_mbit_per_j": v for k, v in _percentiles(ee_k).items()})
@@ -370,3 +376,35 @@ register_figure(Figure("iot-fig7", "paper 003 Fig. 7: downlink per-thing through
 register_figure(Figure("ngo-95", "Ngo 2017: 95%-likely throughput, cell-free vs small cells (orthogonal pilots)",
                        ngo_tasks, run_ngo_task, summarise,
                        _plot_thr("ngo-95: Ngo 2017, M=100, K=40, τp=20, greedy pilots, max-min")))
+
+
+# --------------------------------------------------------------------------------------------- sensitivity table
+def estimator_gain_table(*, setups: int = 40, taus=(10, 20, 30), areas_km=(1.0, 0.5), p_w: float = 0.01):
+    """LMMSE / Ngo-estimator ratio of the uplink max-min throughput (5th percentile and median over setups) for each
+    τ_p × area: how the paper's lost Fig. 1 settings move the estimator gain. ``python -m experiments.figures_iot``."""
+    import instances
+    from models import iot as iot_models
+    from solvers_adapters.iot_uplink import bisection_maxmin
+
+    rows = []
+    for tau in taus:
+        for area in areas_km:
+            thr = {"lmmse": [], "projection": []}
+            for r in range(setups):
+                inst = instances.generate("rao2020", seed=BASE_SEED + r, aps=100, users=40, tau_p=tau,
+                                          area_km=area, ue_power_w=p_w, pilot_power_w=p_w)
+                for est in thr:
+                    sys_ = iot_models.prepare(inst, estimator=est)
+                    thr[est].append(sys_.throughput_mbps(bisection_maxmin(sys_.ul, rel_tol=1e-6).t))
+            a, b = np.array(thr["lmmse"]), np.array(thr["projection"])
+            rows.append({"tau_p": tau, "area_km": area, "setups": setups,
+                         "p5_gain": float(np.percentile(a, 5) / np.percentile(b, 5)),
+                         "median_gain": float(np.median(a) / np.median(b))})
+    return rows
+
+
+if __name__ == "__main__":
+    print("tau_p  area_km  setups  LMMSE/Ngo at 5th pct  at median")
+    for row in estimator_gain_table():
+        print(f"{row['tau_p']:>5}  {row['area_km']:>7}  {row['setups']:>6}  {row['p5_gain']:>20.2f}  "
+              f"{row['median_gain']:>9.2f}")
