@@ -39,6 +39,7 @@ from .reproduce import Figure, register_figure
 BASE_SEED = 20200618          # arXiv 2006.10363's submission date
 UL_SETUPS_REDUCED, SETUPS_FULL, DL_SETUPS_REDUCED, NGO_SETUPS_REDUCED = 50, 200, 12, 100
 DROP_SHARE = 0.05
+MAX_FP_ITER = 100_000        # Algorithm 1 iterations per target level (soft removal contracts slowly near t*)
 SC_DL_PILOT_W = 0.1           # small-cell downlink pilot power per AP (spec ambiguity A6)
 
 
@@ -59,11 +60,13 @@ def _drop_target(lf, n_drop: int) -> tuple[float, Any]:
 
     t_star = bisection_maxmin(lf, rel_tol=1e-6).t
     lo, hi = t_star, t_star * 1e3
-    best = target_fixed_point(lf, np.full(lf.K, lo))
+    best = target_fixed_point(lf, np.full(lf.K, lo), max_iter=MAX_FP_ITER)
     for _ in range(40):
         mid = math.sqrt(lo * hi)
-        out = target_fixed_point(lf, np.full(lf.K, mid))
-        if int(np.sum(out.removed)) <= n_drop:
+        out = target_fixed_point(lf, np.full(lf.K, mid), max_iter=MAX_FP_ITER)
+        if not out.converged:             # an unconverged removal set is not a verdict: treat the level as too high
+            hi = mid
+        elif int(np.sum(out.removed)) <= n_drop:
             lo, best = mid, out
         else:
             hi = mid
@@ -315,7 +318,10 @@ def _cdf_axes(ax, rows, *, key: str, x_filter: str, xlabel: str, title: str, log
         if not v.size:
             continue
         ls = next((s for k, s in styles.items() if k in series), "-")
-        colour = "0.35" if "small" in series else next((c for k, c in colours.items() if k in series), None)
+        links = {"DL, corr": "C0", "DL, unc": "C1", "UL, corr": "C2", "UL, unc": "C3"}       # ngo-95
+        colour = next((c for k, c in links.items() if k in series), None)
+        if colour is None:
+            colour = "0.35" if "small" in series else next((c for k, c in colours.items() if k in series), None)
         ax.plot(v, np.arange(1, v.size + 1) / v.size, ls, color=colour, label=series, lw=1.4)
     if log:
         ax.set_xscale("log")
@@ -344,19 +350,24 @@ def _figure(n: int):
     return plt.subplots(1, n, figsize=(7 * n, 4.6), squeeze=False)
 
 
+def _setups_note(rows, full: bool) -> str:
+    n = len({r.get("realisation") for r in rows if r.get("realisation") is not None})
+    return f" ({n} setups{'' if full else ', reduced run'})"
+
+
 def _plot_thr(title):
     def plot(rows, summary, path: Path, full: bool) -> None:
         fig, ax = _figure(1)
         _cdf_axes(ax[0, 0], rows, key="throughput_mbps", x_filter="thing",
                   xlabel="per-thing net throughput [Mbit/s]",
-                  title=title + ("" if full else " (reduced: fewer setups)"))
+                  title=title + _setups_note(rows, full))
         _save(fig, path)
     return plot
 
 
 def _plot_ee(rows, summary, path: Path, full: bool) -> None:
     fig, ax = _figure(2)
-    red = "" if full else " (reduced: fewer setups)"
+    red = _setups_note(rows, full)
     _cdf_axes(ax[0, 0], rows, key="ee_mbit_per_j", x_filter="ee", xlabel="uplink EE (11) per setup [Mbit/J]",
               title="iot-fig3: Σ_k S_k / Σ_k η_k p̄, M=100, K=40, τp=20, 10 mW" + red)
     _cdf_axes(ax[0, 1], rows, key="ee_thing_mbit_per_j", x_filter="thing",

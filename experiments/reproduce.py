@@ -5,7 +5,8 @@ runner, and a plot of the aggregated rows. Reduced size by default, ``--full`` f
 local worker processes (``--workers``, default: the number of cores); every task's seed derives from the figure's
 base seed and the realisation index, so a row never depends on which worker ran it. Progress (done / total, ETA) goes
 to stderr. Outputs in ``--out`` (default ``results/reproduce``): ``<figure>.csv`` (one row per task),
-``<figure>_summary.csv`` (aggregates) and ``<figure>.png``.
+``<figure>_summary.csv`` (aggregates) and ``<figure>.png``. ``--replot`` redraws the PNG and the summary from an
+earlier run's ``<figure>.csv`` without solving anything.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any, Callable
 
 from instances.errors import InputError
 
-__all__ = ["Figure", "FIGURES", "register_figure", "run_figure", "add_parser"]
+__all__ = ["Figure", "FIGURES", "register_figure", "run_figure", "replot", "add_parser"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,34 @@ def run_figure(name: str, *, full: bool = False, out: str | Path = "results/repr
     return paths
 
 
+def _cell(text: str):
+    if text == "":
+        return None
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
+def replot(name: str, *, out: str | Path = "results/reproduce", full: bool = False) -> dict[str, Path]:
+    """Re-summarise and re-plot figure ``name`` from the rows a previous run wrote to ``<out>/<name>.csv`` (no
+    solve is repeated). InputError('--replot') when that file does not exist."""
+    fig = get_figure(name)
+    out = Path(out)
+    path = out / f"{name}.csv"
+    if not path.is_file():
+        raise InputError("--replot", f"no rows to re-plot: {path} does not exist (run the figure first)")
+    with path.open(newline="") as fh:
+        rows = [{k: _cell(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+    summary = fig.summarise(rows)
+    paths = {"summary": out / f"{name}_summary.csv", "png": out / f"{name}.png"}
+    _write(summary, paths["summary"])
+    fig.plot(rows, summary, paths["png"], full)
+    return paths
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("reproduce", help="regenerate a paper's figure (PNG + CSV); reduced size unless --full")
     p.add_argument("figure", help="figure id, e.g. khan-fig2 (use 'list' to see them)")
@@ -134,6 +163,8 @@ def add_parser(sub) -> None:
     p.add_argument("--realisations", type=int, default=None,
                    help="use only the first N instance realisations of each setting")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--replot", action="store_true",
+                   help="re-plot from the rows of an earlier run in --out (no solving; give --full if that run was)")
     p.set_defaults(run=_run)
 
 
@@ -142,8 +173,11 @@ def _run(args) -> int:
         for name, fig in sorted(_load().items()):
             print(f"{name:<12} {fig.description}")
         return 0
-    paths = run_figure(args.figure, full=args.full, out=args.out, workers=args.workers, quiet=args.quiet,
-                       realisations=args.realisations)
+    if args.replot:
+        paths = replot(args.figure, out=args.out, full=args.full)
+    else:
+        paths = run_figure(args.figure, full=args.full, out=args.out, workers=args.workers, quiet=args.quiet,
+                           realisations=args.realisations)
     for k, v in paths.items():
         print(f"{k}: {v}")
     return 0
