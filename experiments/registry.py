@@ -4,6 +4,12 @@ Each paper's issue registers its problem id (DESIGN.md §2: ``uplink-ee``, ``uni
 ``iot-uplink-maxmin``, ``iot-uplink-target``, ``iot-downlink-maxmin``, ``longterm-ee``) with its methods and its
 models/ evaluator. A method is a callable ``run(instance, *, time_limit=None, seed=None, **options) -> SolveResult``
 whose result has already been re-scored by the evaluator.
+
+``Problem.sense`` says whether the objective is maximised (``"max"``) or minimised (``"min"``).
+``Method.stated_ratio`` is the worst ratio to the certified optimum that a method promises on the certified library
+instances (ratio = objective / optimum for a max problem, optimum / objective for a min problem: 1 is optimal,
+below 1 worse); ``cfopt validate`` (:mod:`experiments.validate`) fails when a method misses it. ``None`` (baselines,
+the certifier ``exact``) promises nothing, but no feasible result may ever beat a proven optimum.
 """
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ class Method:
     run: Callable[..., Any]
     kind: str                 # "exact", "relaxation", "heuristic" or "baseline"
     description: str = ""
+    #: worst ratio to the certified optimum promised on the library's certified instances (None: no promise)
+    stated_ratio: float | None = None
 
 
 @dataclass
@@ -30,6 +38,12 @@ class Problem:
     methods: dict[str, Method] = field(default_factory=dict)
     #: how to trace the problem's trade-off by ε-constraint (an :class:`experiments.pareto.ParetoSpec`), if it has one
     pareto: Any = None
+    #: "max" or "min": the sense of the objective (the validation's ratio to the optimum depends on it)
+    sense: str = "max"
+
+    def __post_init__(self) -> None:
+        if self.sense not in ("max", "min"):
+            raise ValueError(f"problem {self.id!r}: sense must be 'max' or 'min', got {self.sense!r}")
 
     def method(self, name: str) -> Method:
         if name not in self.methods:
