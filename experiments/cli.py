@@ -156,11 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
                      "relaxations and the papers' algorithms behind one interface.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     from . import cli_instances, demo, pareto, reproduce
+    from . import sweep
+    from . import validate
 
     demo.add_parser(sub)
     _add_solve(sub)
     pareto.add_parser(sub)
     reproduce.add_parser(sub)
+    sweep.add_parser(sub)
+    validate.add_parser(sub)
     cli_instances.add_parser(sub)
     return parser
 
