@@ -1,9 +1,11 @@
 """``cfopt reproduce FIGURE [--full] [--out DIR] [--workers N]``: regenerate a paper's figure as PNG + CSV.
 
 A figure is a :class:`Figure`: a list of independent tasks (one seeded instance realisation × one setting), a task
-runner, and a plot of the aggregated rows. Reduced size by default, ``--full`` for the paper's sizes. Tasks run in
-local worker processes (``--workers``, default: the number of cores); every task's seed derives from the figure's
-base seed and the realisation index, so a row never depends on which worker ran it. Progress (done / total, ETA) goes
+runner, and a plot of the aggregated rows. Reduced size by default, ``--full`` for the paper's sizes. Tasks run on
+the sweep engine's executors (:func:`experiments.sweep.execute`): local worker processes (``--workers``, default: the
+number of cores) or a Dask cluster (``--scheduler ADDRESS``); every task's seed derives from the figure's base seed
+and the realisation index, so a row never depends on which worker ran it. Finished tasks are kept in a SQLite store
+(``--db``, default ``OUT/FIGURE.sqlite``; ``-full`` for ``--full``), so a re-run only computes what is missing. Progress (done / total, ETA) goes
 to stderr. Outputs in ``--out`` (default ``results/reproduce``): ``<figure>.csv`` (one row per task),
 ``<figure>_summary.csv`` (aggregates) and ``<figure>.png``. ``--replot`` redraws the PNG and the summary from an
 earlier run's ``<figure>.csv`` without solving anything.
@@ -11,11 +13,9 @@ earlier run's ``<figure>.csv`` without solving anything.
 from __future__ import annotations
 
 import csv
-import multiprocessing
-import os
+import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -71,10 +71,63 @@ def _write(rows: list[dict[str, Any]], path: Path) -> None:
             w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in keys})
 
 
+class FigureStore:
+    """Resumable rows of a figure: one SQLite row (WAL mode) per finished task, ``task_key`` = the canonical JSON of
+    the task dict (UNIQUE), ``rows`` = the task's output rows as JSON. Written only by the parent, one INSERT per
+    transaction, like the sweep store (:mod:`experiments.store`): a killed run loses only the tasks in flight."""
+
+    def __init__(self, path: Path):
+        import sqlite3
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = sqlite3.connect(str(path), isolation_level=None, timeout=60.0)
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute("CREATE TABLE IF NOT EXISTS figure_rows (figure TEXT NOT NULL, task_key TEXT NOT NULL "
+                         "UNIQUE, rows TEXT NOT NULL, finished_at TEXT NOT NULL)")
+
+    @staticmethod
+    def key(task: dict[str, Any]) -> str:
+        return json.dumps(task, sort_keys=True, separators=(",", ":"), default=str)
+
+    def done(self, figure: str) -> dict[str, list[dict[str, Any]]]:
+        cur = self.con.execute("SELECT task_key, rows FROM figure_rows WHERE figure = ?", (figure,))
+        return {k: json.loads(r) for k, r in cur.fetchall()}
+
+    def add(self, figure: str, task: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        import datetime as _dt
+
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            self.con.execute("INSERT OR IGNORE INTO figure_rows VALUES (?, ?, ?, ?)",
+                             (figure, self.key(task), json.dumps(rows, default=float),
+                              _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _keyed(item: dict[str, Any]) -> dict[str, Any]:
+    """Worker entry point (module level, picklable): run one figure task; an exception becomes an error marker
+    instead of killing the run. The task key comes back with the answer to pair them in the parent."""
+    try:
+        return {"key": item["key"], "rows": get_figure(item["figure"]).run_task(item["task"])}
+    except Exception as exc:
+        return {"key": item["key"], "error": f"{type(exc).__name__}: {exc}"}
+
+
 def run_figure(name: str, *, full: bool = False, out: str | Path = "results/reproduce", workers: int | None = None,
-               quiet: bool = False, limit_tasks: int | None = None, realisations: int | None = None) -> dict[str, Path]:
-    """Run every task of figure ``name`` and write CSV + PNG; returns the written paths. ``realisations`` keeps only
-    the first N instance realisations of each setting (e.g. a paper-size spot check with a few of its 50)."""
+               quiet: bool = False, limit_tasks: int | None = None, realisations: int | None = None,
+               scheduler: str | None = None, db: str | Path | None = None) -> dict[str, Path]:
+    """Run every task of figure ``name`` through the sweep engine's executors (local workers, or the Dask cluster at
+    ``scheduler``) and write CSV + PNG; returns the written paths. Finished tasks are stored in ``db`` (default
+    ``<out>/<figure>[-full].sqlite``), so an interrupted run resumes where it stopped. ``realisations`` keeps only the
+    first N instance realisations of each setting (e.g. a paper-size spot check with a few of its 50)."""
+    from .sweep import execute
+
     fig = get_figure(name)
     tasks = fig.tasks(full)
     if realisations is not None:
@@ -83,40 +136,48 @@ def run_figure(name: str, *, full: bool = False, out: str | Path = "results/repr
         tasks = [t for t in tasks if t.get("r", 0) < realisations]
     if limit_tasks is not None:
         tasks = tasks[:limit_tasks]
-    workers = (os.cpu_count() or 1) if workers is None else workers
-    if workers < 1:
-        raise InputError("--workers", f"must be >= 1, got {workers}")
+    if workers is not None and workers < 0:
+        raise InputError("--workers", f"must be >= 0, got {workers}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
-    t0 = time.perf_counter()
-    failed = 0
+    store = FigureStore(Path(db) if db is not None else out / f"{name}{'-full' if full else ''}.sqlite")
+    try:
+        stored = store.done(name)
+        pending = [t for t in tasks if FigureStore.key(t) not in stored]
+        failed: list[dict[str, Any]] = []
+        t0 = time.perf_counter()
+        state = {"done": 0}
 
-    def report(done: int) -> None:
-        if quiet:
-            return
-        el = time.perf_counter() - t0
-        eta = el / done * (len(tasks) - done) if done else float("nan")
-        print(f"\r{name}: {done}/{len(tasks)} tasks, {failed} failed, elapsed {el:.0f} s, ETA {eta:.0f} s",
-              end="" if done < len(tasks) else "\n", file=sys.stderr, flush=True)
+        def report() -> None:
+            if quiet:
+                return
+            done, n = state["done"], len(pending)
+            el = time.perf_counter() - t0
+            eta = el / done * (n - done) if done else float("nan")
+            print(f"\r{name}: {done}/{n} tasks ({len(tasks) - n} stored earlier), {len(failed)} failed, "
+                  f"elapsed {el:.0f} s, ETA {eta:.0f} s", end="" if done < n else "\n", file=sys.stderr,
+                  flush=True)
 
-    if workers == 1 or len(tasks) <= 1:
-        for i, t in enumerate(tasks, 1):
-            rows += fig.run_task(t)
-            report(i)
-    else:
-        # fresh interpreters with single-threaded BLAS: the batched LSFD solves oversubscribe the cores otherwise
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futs = [pool.submit(fig.run_task, t) for t in tasks]
-            for i, f in enumerate(as_completed(futs), 1):
-                try:
-                    rows += f.result()
-                except Exception as exc:  # a crashed task is recorded, the figure goes on
-                    failed += 1
-                    rows.append({"figure": name, "status": "error", "message": f"{type(exc).__name__}: {exc}"})
-                report(i)
+        by_key = {FigureStore.key(t): t for t in pending}
+
+        def on_lost(item, exc) -> None:        # the worker process died: not stored, a re-run retries it
+            failed.append({"figure": name, "status": "error", "message": f"{type(exc).__name__}: {exc}"})
+            state["done"] += 1
+            report()
+
+        def on_value(value) -> None:           # a raising task is reported (not stored: a re-run retries it)
+            if "error" in value:
+                failed.append({"figure": name, "status": "error", "message": value["error"]})
+            else:
+                store.add(name, by_key[value["key"]], value["rows"])
+            state["done"] += 1
+            report()
+
+        execute([{"figure": name, "task": t, "key": k} for k, t in by_key.items()], _keyed, on_result=on_value,
+                on_lost=on_lost, workers=workers, scheduler=scheduler)
+        rows = [r for t in tasks for r in store.done(name).get(FigureStore.key(t), [])] + failed
+    finally:
+        store.close()
     rows.sort(key=lambda r: tuple(str(r.get(k, "")) for k in ("figure", "series", "x", "realisation")))
     summary = fig.summarise(rows)
     paths = {"csv": out / f"{name}.csv", "summary": out / f"{name}_summary.csv", "png": out / f"{name}.png"}
@@ -163,6 +224,9 @@ def add_parser(sub) -> None:
     p.add_argument("--realisations", type=int, default=None,
                    help="use only the first N instance realisations of each setting")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the tasks on this Dask distributed scheduler instead of local workers")
+    p.add_argument("--db", default=None, help="resumable store of finished tasks (default: OUT/FIGURE.sqlite)")
     p.add_argument("--replot", action="store_true",
                    help="re-plot from the rows of an earlier run in --out (no solving; give --full if that run was)")
     p.set_defaults(run=_run)
@@ -177,7 +241,7 @@ def _run(args) -> int:
         paths = replot(args.figure, out=args.out, full=args.full)
     else:
         paths = run_figure(args.figure, full=args.full, out=args.out, workers=args.workers, quiet=args.quiet,
-                           realisations=args.realisations)
+                           realisations=args.realisations, scheduler=args.scheduler, db=args.db)
     for k, v in paths.items():
         print(f"{k}: {v}")
     return 0

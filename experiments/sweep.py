@@ -181,10 +181,15 @@ def _single_threaded_blas():
                 os.environ[k] = v
 
 
-def _run_local(pending: list[Task], workers: int, on_row: Callable, on_lost: Callable) -> None:
+def _payload(t) -> Any:
+    return t.as_dict() if isinstance(t, Task) else t
+
+
+def _run_local(pending: list, workers: int, on_row: Callable, on_lost: Callable, fn: Callable = None) -> None:
+    fn = run_task if fn is None else fn
     if workers == 0:
         for t in pending:
-            on_row(run_task(t.as_dict()))
+            on_row(fn(_payload(t)))
         return
     todo = iter(pending)
     window = 2 * workers
@@ -192,7 +197,7 @@ def _run_local(pending: list[Task], workers: int, on_row: Callable, on_lost: Cal
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
                                    mp_context=multiprocessing.get_context("spawn"))
         try:
-            inflight: dict[Any, Task] = {}
+            inflight: dict[Any, Any] = {}
             broken = False
 
             def fill() -> None:
@@ -200,7 +205,7 @@ def _run_local(pending: list[Task], workers: int, on_row: Callable, on_lost: Cal
                     t = next(todo, None)
                     if t is None:
                         return
-                    inflight[pool.submit(run_task, t.as_dict())] = t
+                    inflight[pool.submit(fn, _payload(t))] = t
 
             fill()
             while inflight:
@@ -225,7 +230,8 @@ def _run_local(pending: list[Task], workers: int, on_row: Callable, on_lost: Cal
         pool.shutdown(wait=True)
 
 
-def _run_dask(pending: list[Task], address: str, on_row: Callable, on_lost: Callable) -> None:
+def _run_dask(pending: list, address: str, on_row: Callable, on_lost: Callable, fn: Callable = None) -> None:
+    fn = run_task if fn is None else fn
     try:
         from dask.distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -238,13 +244,13 @@ def _run_dask(pending: list[Task], address: str, on_row: Callable, on_lost: Call
         nthreads = sum(client.nthreads().values()) or 1
         window = max(2 * nthreads, 4)
         todo = iter(pending)
-        futures: dict[str, Task] = {}
+        futures: dict[str, Any] = {}
 
         def submit():
             t = next(todo, None)
             if t is None:
                 return None
-            f = client.submit(run_task, t.as_dict(), pure=False)
+            f = client.submit(fn, _payload(t), pure=False)
             futures[f.key] = t
             return f
 
@@ -264,6 +270,21 @@ def _run_dask(pending: list[Task], address: str, on_row: Callable, on_lost: Call
                 ac.add(nxt)
     finally:
         client.close()
+
+
+def execute(items: list, fn: Callable, *, on_result: Callable, on_lost: Callable, workers: int | None = None,
+            scheduler: str | None = None) -> None:
+    """Run the module-level function ``fn`` on every picklable ``items[i]`` with the engine's executors — local spawn
+    workers (``workers``, default the number of cores; 0 = in this process) or the Dask cluster at ``scheduler`` —
+    calling ``on_result(value)`` in this process for each finished item and ``on_lost(item, exc)`` for an item whose
+    worker died. Used by :func:`run_sweep` (``fn`` = :func:`run_task`) and by ``cfopt reproduce``."""
+    items = list(items)
+    if not items:
+        return
+    if scheduler is not None:
+        _run_dask(items, scheduler, on_result, on_lost, fn)
+    else:
+        _run_local(items, (os.cpu_count() or 1) if workers is None else workers, on_result, on_lost, fn)
 
 
 def _check_consistent(tasks: list[Task], stored: dict[str, dict[str, Any]], db: Path, name: str) -> None:
