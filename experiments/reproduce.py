@@ -61,14 +61,9 @@ def get_figure(name: str) -> Figure:
 
 
 def _write(rows: list[dict[str, Any]], path: Path) -> None:
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in keys})
+    from .sweep import write_csv
+
+    write_csv(rows, path)
 
 
 class FigureStore:

@@ -421,7 +421,9 @@ def _run_sweep(args) -> int:
     return 0 if rep.complete else 1
 
 
-def _write_csv(rows: list[dict[str, Any]], path: Path, first: Iterable[str]) -> None:
+def write_csv(rows: list[dict[str, Any]], path: Path, first: Iterable[str] = ()) -> None:
+    """Tidy CSV: columns ``first``, then every other key in order of appearance; None is an empty cell. Shared by
+    ``cfopt results`` and ``cfopt reproduce``."""
     keys = list(first)
     for r in rows:
         keys += [k for k in r if k not in keys]
@@ -441,11 +443,11 @@ def _run_results(args) -> int:
         keys = {t.key for t in expand(study)}
         n_stored = len(keys & set(store.stored(study.name)))
         if args.csv:
-            _write_csv(tidy_rows(store, study), Path(args.csv), [*point_keys, *TIDY])
+            write_csv(tidy_rows(store, study), Path(args.csv), [*point_keys, *TIDY])
             print(f"csv: {args.csv}")
         summ = summary(store, study) if (args.summary or args.summary_csv or not args.csv) else []
     if args.summary_csv:
-        _write_csv(summ, Path(args.summary_csv), point_keys)
+        write_csv(summ, Path(args.summary_csv), point_keys)
         print(f"summary csv: {args.summary_csv}")
     if args.summary or not (args.csv or args.summary_csv):
         print(format_summary(summ, point_keys))
