@@ -123,12 +123,12 @@ def test_cli_solve_and_compare_on_a_stored_instance():
 
 
 def test_cli_bad_estimator_exits_2():
-    out = _cli("solve", "iot-uplink-maxmin", "--instance", NAMES[0], "--method", "bisection", "--json")
-    assert out.returncode == 0
-    r = experiments.get_problem("iot-uplink-maxmin")
-    with pytest.raises(instances.InputError) as e:
-        r.method("bisection").run(instances.load(NAMES[0]), estimator="mmse")
-    assert e.value.field == "estimator"
+    out = _cli("solve", "iot-uplink-maxmin", "--instance", NAMES[0], "--method", "bisection", "-o", "estimator=mmse")
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("cfopt: error: estimator:") and "Traceback" not in out.stderr
+    out = _cli("solve", "iot-uplink-maxmin", "--instance", NAMES[0], "--method", "bisection",
+               "-o", "estimator=projection", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["solution"]["estimator"] == "projection"
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "tiny-iot-04"])   # 04 takes SCIP ~30 s
