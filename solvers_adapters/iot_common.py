@@ -83,3 +83,39 @@ def check_tol(name: str, value, *, upper: float = 1.0) -> float:
 def remaining(t0: float, time_limit: float | None) -> float | None:
     """Seconds left of ``time_limit`` counted from ``time.perf_counter()`` value ``t0`` (None: no limit)."""
     return None if time_limit is None else time_limit - (time.perf_counter() - t0)
+
+
+#: package names of each solver's versions (what a paper-003 result records from a solve_model result)
+SOLVER_PACKAGES = {"scip": ("scip", "pyscipopt"), "highs": ("highs", "highspy"), "ipopt": ("ipopt",)}
+
+
+def solver_versions(r: SolveResult, *solvers: str) -> dict[str, str]:
+    """The versions of ``solvers`` (keys of :data:`SOLVER_PACKAGES`) among ``r.versions``."""
+    keep = {p for s in solvers for p in SOLVER_PACKAGES[s]}
+    return {k: v for k, v in r.versions.items() if k in keep}
+
+
+def scip_options(defaults: dict[str, Any], options: dict[str, Any], seed: int | None) -> dict[str, Any]:
+    """``defaults`` overridden by ``options``; SCIP's log on (verblevel 4) with ``tee``; ``seed`` → SCIP's
+    ``randomization/randomseedshift`` unless given."""
+    opts = {**defaults, **options}
+    if opts.get("tee"):
+        opts["display/verblevel"] = options.get("display/verblevel", 4)
+    if seed is not None:
+        opts.setdefault("randomization/randomseedshift", int(seed))
+    return opts
+
+
+def check_agreement(status: Status, certificate: Certificate, message: str, evaluator_value: float,
+                    solver_value: float | None, *, what: str = "the solver's value",
+                    rtol: float = 1e-5) -> tuple[Status, Certificate, str]:
+    """An ``optimal`` exact solve keeps its certificate only if the evaluator's value at the solver's point agrees
+    with the solver's own value within ``rtol`` (relative); otherwise it becomes ``feasible``/``none`` with the
+    reason in the message."""
+    if status is not Status.OPTIMAL or solver_value is None:
+        return status, certificate, message
+    if abs(evaluator_value - solver_value) <= rtol * max(abs(evaluator_value), abs(solver_value), 1e-300):
+        return status, certificate, message
+    return (Status.FEASIBLE, Certificate.NONE,
+            f"evaluator value {evaluator_value:.10g} differs from {what} {solver_value:.10g} by more than {rtol:g} "
+            f"relative; optimality not certified ({message})")

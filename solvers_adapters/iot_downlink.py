@@ -84,7 +84,7 @@ from formulations import iot_downlink as F
 from instances.errors import InputError
 from models import iot as iot_models
 from .base import dist_version, solve_model
-from .iot_common import check_tol, iot_result, remaining
+from .iot_common import check_agreement, check_tol, iot_result, remaining, scip_options, solver_versions
 from .result import Certificate, SolveResult, Status
 
 __all__ = ["SCIP_OPTIONS", "IPOPT_OPTIONS", "VERIFY_RTOL", "DLOutcome", "bisection_dl", "run_bisection_dl",
@@ -149,8 +149,7 @@ def _solver_opts(solver: str, options: dict[str, Any] | None) -> dict[str, Any]:
 
 def _versions(solver: str, r=None) -> tuple[str, dict[str, str]]:
     if r is not None and r.solver_version:
-        keep = ("scip", "pyscipopt") if solver == "scip" else ("ipopt",)
-        return r.solver_version, {k: v for k, v in r.versions.items() if k in keep}
+        return r.solver_version, solver_versions(r, solver)
     if solver == "scip":
         from .scip import scip_version
         v = scip_version()
@@ -338,14 +337,6 @@ def _system(instance, estimator: str):
     return iot_models.prepare(instance, estimator=estimator)
 
 
-def _scip_options(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
-    opts = dict(SCIP_OPTIONS)
-    opts.update(options)
-    if seed is not None:
-        opts.setdefault("randomization/randomseedshift", int(seed))
-    return opts
-
-
 def run_bisection_dl(instance, *, estimator: str = "lmmse", solver: str = "ipopt", rel_tol: float = 1e-6,
                      time_limit: float | None = None, seed: int | None = None, step: str = "auto",
                      max_solves: int = 200, **options: Any) -> SolveResult:
@@ -357,7 +348,7 @@ def run_bisection_dl(instance, *, estimator: str = "lmmse", solver: str = "ipopt
     (SCIP parameters or Ipopt options by name)."""
     t0 = time.perf_counter()
     sys_ = _system(instance, estimator)
-    opts = _scip_options(options, seed) if solver == "scip" else dict(options)
+    opts = scip_options(SCIP_OPTIONS, options, seed) if solver == "scip" else dict(options)
     out = bisection_dl(sys_, solver=solver, rel_tol=rel_tol, time_limit=time_limit, step=step,
                        max_solves=max_solves, solver_options=opts)
     if out.status == "optimal":
@@ -390,15 +381,13 @@ def run_exact_dl(instance, *, estimator: str = "lmmse", time_limit: float | None
     sys_ = _system(instance, estimator)
     data = F.dl_data(sys_)
     model = F.build_epigraph(data)
-    opts = _scip_options(options, seed)
+    opts = scip_options(SCIP_OPTIONS, options, seed)
     opts.setdefault("gap_tol", 1e-7)
     r = solve_model(model, "scip", time_limit=time_limit, **opts)
-    has_point = r.status in (Status.OPTIMAL, Status.FEASIBLE) or (r.status is Status.LIMIT
-                                                                  and r.solver_objective is not None)
     eta = None
     status, cert, message = r.status, r.certificate, r.message
     sobj = bound = gap = None
-    if has_point:
+    if r.has_solution:
         x = F.extract(model)
         u = data.power_feasible(x["u"], scale_up=False)
         eta = data.eta_from_u(u)
@@ -407,11 +396,8 @@ def run_exact_dl(instance, *, estimator: str = "lmmse", time_limit: float | None
         if r.bound is not None and math.isfinite(r.bound):
             bound = float(r.bound) ** 2
             gap = max((bound - mine) / mine, 0.0) if mine > 0 else math.inf
-        if status is Status.OPTIMAL and abs(mine - sobj) > 1e-5 * max(abs(mine), abs(sobj)):
-            status, cert = Status.FEASIBLE, Certificate.NONE
-            message = (f"evaluator value {mine:.10g} differs from SCIP's tau^2 = {sobj:.10g} by more than 1e-5 "
-                       f"relative; optimality not certified ({message})")
-    vers = {k: v for k, v in r.versions.items() if k in ("scip", "pyscipopt")}
+        status, cert, message = check_agreement(status, cert, message, mine, sobj, what="SCIP's tau^2")
+    vers = solver_versions(r, "scip")
     return iot_result(PROBLEM, instance, method="exact", formulation="epigraph", solver="scip",
                       solver_version=r.solver_version, status=status, certificate=cert, eta=eta,
                       estimator=estimator, solver_objective=sobj, bound=bound, gap=gap,

@@ -57,7 +57,7 @@ from models import iot as iot_models
 from models.iot import check_targets
 from models.iot_sinr import LinearFractional
 from .base import dist_version, solve_model
-from .iot_common import check_tol, iot_result, remaining
+from .iot_common import check_agreement, check_tol, iot_result, remaining, scip_options, solver_versions
 from .result import Certificate, SolveResult, Status
 
 __all__ = ["HIGHS_OPTIONS", "SCIP_OPTIONS", "MaxMinOutcome", "TargetOutcome", "bisection_maxmin",
@@ -107,10 +107,6 @@ def _check_eta0(eta0, K: int) -> np.ndarray:
 def _no_options(options: dict[str, Any], method: str) -> None:
     if options:
         raise InputError("options", f"unknown option(s) for {method}: {', '.join(sorted(options))}")
-
-
-def _rel(a: float, b: float) -> float:
-    return abs(a - b) / max(abs(a), abs(b), 1e-300)
 
 
 # ================================================================================================================
@@ -208,7 +204,7 @@ class LPFeasibility:
         F.set_target(self.model, t)
         r = solve_model(self.model, self.solver, time_limit=time_limit, **self.options)
         self.version = r.solver_version
-        self.versions = {k: v for k, v in r.versions.items() if k in ("highs", "highspy", "scip", "pyscipopt")}
+        self.versions = solver_versions(r, "highs", "scip")
         its = int(r.iterations or 0)
         if r.status is Status.OPTIMAL:
             return True, F.extract(self.model), its
@@ -572,16 +568,6 @@ def run_bisection(instance, *, estimator: str = "lmmse", rel_tol: float = 1e-6, 
                       solver_versions=vers)
 
 
-def _scip_options(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
-    opts = dict(SCIP_OPTIONS)
-    opts.update(options)
-    if opts.get("tee"):
-        opts["display/verblevel"] = options.get("display/verblevel", 4)
-    if seed is not None:
-        opts.setdefault("randomization/randomseedshift", int(seed))
-    return opts
-
-
 def run_exact_uplink(instance, *, estimator: str = "lmmse", time_limit: float | None = None,
                      seed: int | None = None, **options: Any) -> SolveResult:
     """``iot-uplink-maxmin`` by SCIP on the epigraph :func:`formulations.iot_uplink.build_maxmin_epigraph`
@@ -591,18 +577,14 @@ def run_exact_uplink(instance, *, estimator: str = "lmmse", time_limit: float | 
     t0 = time.perf_counter()
     sys_ = _system(instance, estimator)
     model = F.build_maxmin_epigraph(sys_.ul)
-    r = solve_model(model, "scip", time_limit=time_limit, **_scip_options(options, seed))
-    has_point = r.status in (Status.OPTIMAL, Status.FEASIBLE) or (r.status is Status.LIMIT
-                                                                  and r.solver_objective is not None)
-    eta = F.extract(model) if has_point else None
+    r = solve_model(model, "scip", time_limit=time_limit, **scip_options(SCIP_OPTIONS, options, seed))
+    eta = F.extract(model) if r.has_solution else None
     status, cert, message = r.status, r.certificate, r.message
-    if eta is not None and status is Status.OPTIMAL and r.solver_objective is not None:
-        mine = float(sys_.ul.sinr(np.clip(eta, 0.0, None)).min())
-        if _rel(mine, r.solver_objective) > AGREE_RTOL:
-            status, cert = Status.FEASIBLE, Certificate.NONE
-            message = (f"evaluator value {mine:.10g} differs from SCIP's {r.solver_objective:.10g} by more than "
-                       f"{AGREE_RTOL:g} relative; optimality not certified ({message})")
-    vers = {k: v for k, v in r.versions.items() if k in ("scip", "pyscipopt")}
+    if eta is not None:
+        status, cert, message = check_agreement(status, cert, message,
+                                                float(sys_.ul.sinr(np.clip(eta, 0.0, None)).min()),
+                                                r.solver_objective, what="SCIP's t", rtol=AGREE_RTOL)
+    vers = solver_versions(r, "scip")
     return iot_result(PROBLEM_MAXMIN, instance, method="exact", formulation="epigraph", solver="scip",
                       solver_version=r.solver_version, status=status, certificate=cert, eta=eta,
                       estimator=estimator, solver_objective=r.solver_objective, bound=r.bound, gap=r.gap,
@@ -698,19 +680,17 @@ def run_exact_target(instance, *, targets=None, estimator: str = "lmmse", time_l
     t = _targets(instance, sys_, targets)
     model = F.build_min_power(sys_.ul, t, weights=np.asarray(instance.p_ue_max_w, dtype=float))
     if solver == "scip":
-        opts = _scip_options(options, seed)
+        opts = scip_options(SCIP_OPTIONS, options, seed)
     elif solver == "highs":
         opts = {**HIGHS_OPTIONS, **options}
     else:
         raise InputError("solver", f"expected 'scip' or 'highs', got {solver!r}")
     r = solve_model(model, solver, time_limit=time_limit, **opts)
-    has_point = r.status in (Status.OPTIMAL, Status.FEASIBLE) or (r.status is Status.LIMIT
-                                                                  and r.solver_objective is not None)
-    eta = F.extract(model) if has_point else None
+    eta = F.extract(model) if r.has_solution else None
     message = r.message
     if r.status is Status.INFEASIBLE:
         message = f"targets infeasible ({solver} proved the LP infeasible: {r.message})"
-    vers = {k: v for k, v in r.versions.items() if k in ("scip", "pyscipopt", "highs", "highspy")}
+    vers = solver_versions(r, "scip", "highs")
     return iot_result(PROBLEM_TARGET, instance, method="exact", formulation="min-power-lp", solver=solver,
                       solver_version=r.solver_version, status=r.status, certificate=r.certificate, eta=eta,
                       estimator=estimator, solver_objective=r.solver_objective, bound=r.bound, gap=r.gap,
