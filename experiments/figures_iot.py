@@ -75,18 +75,11 @@ def _drop_target(lf, n_drop: int) -> tuple[float, Any]:
     return lo, best
 
 
-def _per_thing_ee(thr_mbps: np.ndarray, eta: np.ndarray, inst) -> np.ndarray:
-    """S_k / (η_k p̄_u,k) in Mbit/J: each thing's own energy efficiency (a thing switched off has none: nan)."""
-    p = np.asarray(eta, dtype=float) * np.asarray(inst.p_ue_max_w, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(p > 0, thr_mbps / p, np.nan)
-
-
 def uplink_schemes(inst, *, schemes=("lmmse", "projection"), drop_share: float = DROP_SHARE,
                    small_cell: bool = True) -> list[dict[str, Any]]:
     """Per-thing uplink throughput (Mbit/s) and per-setup EE (Mbit/J) of every scheme on one instance."""
     from models import iot as iot_models
-    from models.iot_small_cells import small_cell_uplink_system
+    from models.iot_small_cells import small_cell_throughput_mbps, small_cell_uplink_system
     from solvers_adapters.iot_uplink import bisection_maxmin
 
     out = []
@@ -103,7 +96,7 @@ def uplink_schemes(inst, *, schemes=("lmmse", "projection"), drop_share: float =
             thr = sys_.throughput_mbps(sinr)
             out.append({"series": f"CF {name}, {pc}", "throughput_mbps": thr,
                         "ee_mbit_per_j": sys_.ee_mbit_per_j(eta, sinr), "median_eta": float(np.median(eta)),
-                        "ee_thing_mbit_per_j": _per_thing_ee(thr, eta, inst)})
+                        "ee_thing_mbit_per_j": iot_models.energy_efficiency_per_thing(thr, eta, inst.p_ue_max_w)})
     if {"lmmse", "projection"} <= set(schemes):
         # the same service as the baseline's max-min point, at LMMSE's minimal powers (Algorithm 1's fixed point)
         from solvers_adapters.iot_uplink import min_power_linear_system
@@ -116,22 +109,22 @@ def uplink_schemes(inst, *, schemes=("lmmse", "projection"), drop_share: float =
             thr = sys_.throughput_mbps(sinr)
             out.append({"series": "CF LMMSE, min power at the Ngo-est. max-min SINR", "throughput_mbps": thr,
                         "ee_mbit_per_j": sys_.ee_mbit_per_j(eta, sinr),
-                        "ee_thing_mbit_per_j": _per_thing_ee(thr, eta, inst)})
+                        "ee_thing_mbit_per_j": iot_models.energy_efficiency_per_thing(thr, eta, inst.p_ue_max_w)})
     if small_cell:
         sys_ = iot_models.prepare(inst, estimator="lmmse")
         sc = small_cell_uplink_system(sys_)
         res = bisection_maxmin(sc, rel_tol=1e-6)
-        thr = _sc_throughput(inst, sc.sinr(res.eta))
-        p = float(np.dot(res.eta, inst.p_ue_max_w))
-        out.append({"series": "small cells, max-min", "throughput_mbps": thr, "ee_mbit_per_j": thr.sum() / p,
-                    "ee_thing_mbit_per_j": _per_thing_ee(thr, res.eta, inst)})
+        thr = small_cell_throughput_mbps(inst, sc.sinr(res.eta))
+        out.append({"series": "small cells, max-min", "throughput_mbps": thr,
+                    "ee_mbit_per_j": iot_models.energy_efficiency(thr, res.eta, inst.p_ue_max_w),
+                    "ee_thing_mbit_per_j": iot_models.energy_efficiency_per_thing(thr, res.eta, inst.p_ue_max_w)})
     return out
 
 
 def downlink_schemes(inst, *, solver: str = "ipopt") -> list[dict[str, Any]]:
     """Per-thing downlink throughput (Mbit/s) of every scheme on one instance."""
     from models import iot as iot_models
-    from models.iot_small_cells import small_cell_downlink_system
+    from models.iot_small_cells import small_cell_downlink_system, small_cell_throughput_mbps
     from solvers_adapters.iot_downlink import bisection_dl
     from solvers_adapters.iot_uplink import bisection_maxmin
 
@@ -148,17 +141,9 @@ def downlink_schemes(inst, *, solver: str = "ipopt") -> list[dict[str, Any]]:
     # the serving APs send the DL pilots at 100 mW (spec A6), whatever the things' power
     sc = small_cell_downlink_system(sys_, rho_p_sc=SC_DL_PILOT_W / inst.noise_w)
     res = bisection_maxmin(sc, rel_tol=1e-6)
-    out.append({"series": "small cells, max-min", "throughput_mbps": _sc_throughput(inst, sc.sinr(res.eta))})
+    out.append({"series": "small cells, max-min",
+                "throughput_mbps": small_cell_throughput_mbps(inst, sc.sinr(res.eta))})
     return out
-
-
-def _sc_throughput(inst, sinr_eff) -> np.ndarray:
-    """Small-cell net throughput (Mbit/s): B (1 − (τ_u,sc + τ_d,sc)/τ_c)/2 · e^{1/x}E1(1/x)/ln 2, τ_u,sc = τ_d,sc = τ_p
-    (Paper A Section VIII; spec §2.9 / A4)."""
-    from models import iot_sinr as S
-
-    prelog = S.prelog_small_cell(inst.tau_p, inst.tau_p, inst.tau_c)
-    return inst.bandwidth_hz * prelog * S.ei_rate(sinr_eff) * 1e-6
 
 
 # --------------------------------------------------------------------------------------------- task runners
@@ -194,7 +179,8 @@ def run_ngo_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     import instances
     from models import iot as iot_models
     from models import iot_sinr as S
-    from models.iot_small_cells import small_cell_downlink_system, small_cell_uplink_system
+    from models.iot_small_cells import (small_cell_downlink_system, small_cell_throughput_mbps,
+                                          small_cell_uplink_system)
     from models.pilot_assignment import (cell_free_weights, greedy_pilots, small_cell_dl_weights,
                                          small_cell_ul_weights)
     from solvers_adapters.iot_uplink import bisection_maxmin
@@ -222,7 +208,8 @@ def run_ngo_task(task: dict[str, Any]) -> list[dict[str, Any]]:
         pilots = greedy_pilots(base.pilots, tau, rates, weights(base.beta, serving))
         lf = build(iot_models.IoTSystem(base.replace(pilots=pilots), "projection"))
         res = bisection_maxmin(lf, rel_tol=1e-6)
-        out.append({"series": f"small cells {link}", "throughput_mbps": _sc_throughput(base, lf.sinr(res.eta))})
+        out.append({"series": f"small cells {link}",
+                    "throughput_mbps": small_cell_throughput_mbps(base, lf.sinr(res.eta))})
 
     small_cells("UL", small_cell_uplink_system, small_cell_ul_weights)
     if task.get("downlink"):

@@ -23,7 +23,8 @@ from .evaluation import Evaluation
 from .iot_estimation import ESTIMATORS, estimator_statistics
 
 __all__ = ["IoTSystem", "prepare", "evaluate_uplink_maxmin", "evaluate_uplink_target", "evaluate_downlink_maxmin",
-           "targets_of", "check_targets", "FEAS_TOL"]
+           "targets_of", "check_targets", "energy_efficiency",
+           "energy_efficiency_per_thing", "FEAS_TOL"]
 
 #: evaluator tolerance: bounds absolute, SINR targets relative
 FEAS_TOL = 1e-6
@@ -106,9 +107,8 @@ class IoTSystem:
         return self.bandwidth_hz * self.prelog * S.rate_bps_hz(sinr) * _MBIT
 
     def ee_mbit_per_j(self, eta, sinr) -> float:
-        """Paper A (11): Σ_k S_k^u / Σ_k η_k p̄_u,k in Mbit/J (nan when no power is radiated)."""
-        p = float(np.dot(np.clip(eta, 0.0, None), self.instance.p_ue_max_w))
-        return float(self.throughput_mbps(sinr).sum() / p) if p > 0 else float("nan")
+        """Paper A (11) of the cell-free uplink at powers η with SINRs ``sinr`` (:func:`energy_efficiency`)."""
+        return energy_efficiency(self.throughput_mbps(sinr), eta, self.instance.p_ue_max_w)
 
     # ------------------------------------------------------------------------------------------------ reports
     def _uplink_report(self, eta) -> tuple[np.ndarray, dict, dict, dict, dict]:
@@ -122,6 +122,20 @@ class IoTSystem:
         power = {"ul_data_w": float(np.dot(np.clip(eta, 0, None), self.instance.p_ue_max_w))}
         violations = {"eta_bounds": float(max(0.0, -eta.min(), eta.max() - 1.0))}
         return sinr, per_user, objectives, power, violations
+
+
+def energy_efficiency(throughput_mbps, eta, p_max_w) -> float:
+    """Paper A (11): Σ_k S_k / Σ_k η_k p̄_u,k in Mbit/J (S in Mbit/s, p̄ in W); nan when no power is radiated.
+    Any uplink system: the cell-free one, or the small cells of :mod:`models.iot_small_cells`."""
+    p = float(np.dot(np.clip(np.asarray(eta, dtype=float), 0.0, None), p_max_w))
+    return float(np.sum(throughput_mbps) / p) if p > 0 else float("nan")
+
+
+def energy_efficiency_per_thing(throughput_mbps, eta, p_max_w) -> np.ndarray:
+    """S_k / (η_k p̄_u,k) in Mbit/J: each thing's own energy efficiency (nan for a thing that radiates nothing)."""
+    p = np.clip(np.asarray(eta, dtype=float), 0.0, None) * np.asarray(p_max_w, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p > 0, np.asarray(throughput_mbps, dtype=float) / p, np.nan)
 
 
 @lru_cache(maxsize=16)

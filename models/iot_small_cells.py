@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from instances.errors import InputError
-from .iot_sinr import (LinearFractional, small_cell_dl_estimates, small_cell_downlink, small_cell_selection,
-                       small_cell_uplink)
+from .iot_sinr import (LinearFractional, ei_rate, prelog_small_cell, small_cell_dl_estimates, small_cell_downlink,
+                       small_cell_selection, small_cell_uplink)
 
-__all__ = ["serving_aps", "small_cell_uplink_system", "small_cell_downlink_system"]
+__all__ = ["serving_aps", "small_cell_uplink_system", "small_cell_downlink_system", "small_cell_throughput_mbps"]
 
 
 def serving_aps(system, serving=None) -> np.ndarray:
@@ -70,3 +70,13 @@ def small_cell_downlink_system(system, *, serving=None, rho_d_sc=None, rho_p_sc=
             raise InputError(name, "SNRs must be finite and > 0")
     mu = small_cell_dl_estimates(system.beta, m, system.psi, rho_p, kind=system.estimator)
     return small_cell_downlink(system.beta, m, mu, rho_d)
+
+
+def small_cell_throughput_mbps(instance, sinr_eff, *, tau_u: int | None = None, tau_d: int | None = None) -> np.ndarray:
+    """Net small-cell throughput in Mbit/s (Paper A Section VIII, Paper B (57)): B (1 − (τ_u,sc + τ_d,sc)/τ_c)/2 ·
+    e^{1/x}E1(1/x)/ln 2 at the effective SINRs x = ω̄_k or μ̄_k; τ_u,sc = τ_d,sc = the instance's τ_p unless given
+    (spec ambiguity A4)."""
+    tau_u = instance.tau_p if tau_u is None else tau_u
+    tau_d = instance.tau_p if tau_d is None else tau_d
+    prelog = prelog_small_cell(tau_u, tau_d, instance.tau_c)
+    return instance.bandwidth_hz * prelog * ei_rate(sinr_eff) * 1e-6

@@ -220,3 +220,17 @@ def test_reproduce_resumes_from_its_store(tmp_path):
     assert again["summary"].read_text() == summary
     con = sqlite3.connect(tmp_path / "iot-fig1.sqlite")
     assert con.execute("SELECT COUNT(DISTINCT task_key), COUNT(*) FROM figure_rows").fetchone() == (3, 3)
+
+
+def test_energy_efficiency_and_small_cell_throughput_by_hand():
+    from models.iot_small_cells import small_cell_throughput_mbps
+
+    thr, eta, p = np.array([2.0, 4.0]), np.array([0.5, 0.0]), np.array([0.1, 0.1])
+    assert iot_models.energy_efficiency(thr, eta, p) == pytest.approx(6.0 / 0.05)
+    per = iot_models.energy_efficiency_per_thing(thr, eta, p)
+    assert per[0] == pytest.approx(40.0) and np.isnan(per[1])
+    assert np.isnan(iot_models.energy_efficiency(thr, np.zeros(2), p))
+    inst = instances.load(NAMES[0])                       # τ_p = 2, τ_c = 200, 20 MHz
+    x = np.array([0.5, 3.0])
+    expected = 20e6 * (1 - 4 / 200) / 2 * np.exp(1 / x) * __import__("scipy").special.exp1(1 / x) / np.log(2) / 1e6
+    np.testing.assert_allclose(small_cell_throughput_mbps(inst, x), expected, rtol=1e-12)
