@@ -17,7 +17,6 @@ bound, gap and wall time. :func:`non_dominated` checks the front.
 """
 from __future__ import annotations
 
-import csv
 import math
 import sys
 import time
@@ -28,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from instances.errors import InputError
+from .csvio import write_csv as _write_csv
 
 __all__ = ["ParetoSpec", "sweep", "non_dominated", "write_csv", "plot_front", "add_parser"]
 
@@ -125,13 +125,9 @@ def non_dominated(rows: list[dict[str, Any]]) -> bool:
 
 
 def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """The front as CSV, columns :data:`FIELDS` only."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in FIELDS})
+    _write_csv([{k: r.get(k) for k in FIELDS} for r in rows], path, FIELDS)
     return path
 
 

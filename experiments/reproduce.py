@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from instances.errors import InputError
+from .csvio import write_csv
 
 __all__ = ["Figure", "FIGURES", "register_figure", "run_figure", "replot", "add_parser"]
 
@@ -61,8 +62,6 @@ def get_figure(name: str) -> Figure:
 
 
 def _write(rows: list[dict[str, Any]], path: Path) -> None:
-    from .sweep import write_csv
-
     write_csv(rows, path)
 
 

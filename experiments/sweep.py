@@ -30,7 +30,6 @@ objective, 95 % interval, shares infeasible / limit / error); with neither flag 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as _dt
 import multiprocessing
 import os
@@ -41,11 +40,12 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from instances.errors import InputError
 
 from .store import DuplicateTask, Store, ecdf, format_summary, summary, tidy_rows, TIDY
+from .csvio import write_csv
 from .study import Study, Task, canonical_json, expand, import_modules, load_study
 
 __all__ = ["SweepReport", "run_task", "run_sweep", "ecdf", "add_parser"]
@@ -191,7 +191,7 @@ def _run_local(pending: list, workers: int, on_row: Callable, on_lost: Callable,
         for t in pending:
             on_row(fn(_payload(t)))
         return
-    todo = iter(pending)
+    queue = iter(pending)
     window = 2 * workers
     with _single_threaded_blas():
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
@@ -202,7 +202,7 @@ def _run_local(pending: list, workers: int, on_row: Callable, on_lost: Callable,
 
             def fill() -> None:
                 while not broken and len(inflight) < window:
-                    t = next(todo, None)
+                    t = next(queue, None)
                     if t is None:
                         return
                     inflight[pool.submit(fn, _payload(t))] = t
@@ -222,7 +222,7 @@ def _run_local(pending: list, workers: int, on_row: Callable, on_lost: Callable,
                     else:
                         on_row(row)
                 fill()
-            for t in todo if broken else ():
+            for t in queue if broken else ():
                 on_lost(t, BrokenProcessPool("not started"))
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -243,11 +243,11 @@ def _run_dask(pending: list, address: str, on_row: Callable, on_lost: Callable, 
     try:
         nthreads = sum(client.nthreads().values()) or 1
         window = max(2 * nthreads, 4)
-        todo = iter(pending)
+        queue = iter(pending)
         futures: dict[str, Any] = {}
 
         def submit():
-            t = next(todo, None)
+            t = next(queue, None)
             if t is None:
                 return None
             f = client.submit(fn, _payload(t), pure=False)
@@ -419,20 +419,6 @@ def _run_sweep(args) -> int:
                     retry_errors=args.retry_errors)
     print(rep.line())
     return 0 if rep.complete else 1
-
-
-def write_csv(rows: list[dict[str, Any]], path: Path, first: Iterable[str] = ()) -> None:
-    """Tidy CSV: columns ``first``, then every other key in order of appearance; None is an empty cell. Shared by
-    ``cfopt results`` and ``cfopt reproduce``."""
-    keys = list(first)
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in keys})
 
 
 def _run_results(args) -> int:
