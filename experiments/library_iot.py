@@ -19,7 +19,6 @@ bisection's value next to SCIP's (they must agree within 1e-5 relative, else the
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import instances
-from instances.library import LIBRARY_DIR
+from . import library_cli
 
 AREA_KM = 0.3
 TAU_P = 2
@@ -105,16 +104,11 @@ def certify(spec: Spec, *, time_limit: float | None = None) -> tuple[instances.I
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.library_iot", description=__doc__.split("\n")[0])
-    ap.add_argument("--only", nargs="*", help="names to regenerate (default: all)")
-    ap.add_argument("--out", default=str(LIBRARY_DIR), help="library directory (default: instances/library)")
-    ap.add_argument("--time-limit", type=float, default=600.0, help="per SCIP solve, seconds")
-    ap.add_argument("--dry-run", action="store_true", help="certify but do not write files")
-    args = ap.parse_args(argv)
-    specs = [s for s in SPECS if not args.only or s.name in args.only]
-    if args.only and len(specs) != len(args.only):
-        print(f"--only: unknown name among {args.only}; known: {', '.join(s.name for s in SPECS)}", file=sys.stderr)
+    parsed = library_cli.parse("python -m experiments.library_iot", __doc__.split("\n")[0], SPECS, argv,
+                               time_limit=600.0)
+    if parsed is None:
         return 2
+    args, specs = parsed
     out = Path(args.out)
     print(f"{'name':12} {'M':>2} {'K':>2} {'UL t*':>12} {'power W':>12} {'DL t*':>12} {'t_UL':>6} {'t_tg':>6} "
           f"{'t_DL':>6}")

@@ -15,14 +15,13 @@ is the card's optimum. The card also records U, S₀, the EE without QoS, the op
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import instances
-from instances.library import LIBRARY_DIR
+from . import library_cli
 from solvers_adapters.scip import scip_version
 from solvers_adapters.uplink_ee_exact import run_exact
 
@@ -114,17 +113,11 @@ def certify(spec: Spec, *, time_limit: float | None = None) -> tuple[instances.I
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.library_uplink_ee", description=__doc__.split("\n")[0])
-    ap.add_argument("--only", nargs="*", help="names to regenerate (default: all)")
-    ap.add_argument("--out", default=str(LIBRARY_DIR), help="library directory (default: instances/library)")
-    ap.add_argument("--time-limit", type=float, default=300.0, help="per SCIP solve, seconds")
-    ap.add_argument("--dry-run", action="store_true", help="certify but do not write files")
-    args = ap.parse_args(argv)
-    specs = [s for s in SPECS if not args.only or s.name in args.only]
-    if args.only and len(specs) != len(args.only):
-        known = ", ".join(s.name for s in SPECS)
-        print(f"--only: unknown name among {args.only}; known: {known}", file=sys.stderr)
+    parsed = library_cli.parse("python -m experiments.library_uplink_ee", __doc__.split("\n")[0], SPECS, argv,
+                               time_limit=300.0)
+    if parsed is None:
         return 2
+    args, specs = parsed
     out = Path(args.out)
     print(f"{'name':14} {'M':>2} {'T':>2} {'A':>2} {'qos':8} {'SE^QoS':>8} {'SE-max':>8} {'EE':>10} "
           f"{'EE(no QoS)':>10} {'t_SEmax':>7} {'t_free':>7} {'t_EE':>7} {'nodes':>6}")
