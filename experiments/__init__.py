@@ -18,15 +18,25 @@ def _instance(instance):
 
 
 def solve(problem: str, instance, method: str, **options: Any):
-    """Solve ``problem`` on ``instance`` (an Instance, a library name or a path) with ``method``."""
+    """Solve ``problem`` on ``instance`` (an Instance, a library name or a path) with ``method``.
+
+    ``options`` are checked against the method's declared options (:mod:`experiments.options`) before anything
+    runs: an unknown name or an ill-typed value raises :class:`~instances.errors.InputError` naming it; so does an
+    instance QoS field that the problem would ignore."""
     p = get_problem(problem)
     m = p.method(method)
-    return m.run(_instance(instance), **options)
+    kw = m.resolve(options)
+    inst = _instance(instance)
+    p.check_instance(inst)
+    return m.run(inst, **kw)
 
 
-def evaluate(problem: str, instance, solution):
-    """Re-score ``solution`` with the problem's models/ evaluator (the number behind every reported figure)."""
-    return get_problem(problem).evaluate(_instance(instance), solution)
+def evaluate(problem: str, instance, solution, context=None):
+    """Re-score ``solution`` with the problem's models/ evaluator (the number behind every reported figure), under
+    the evaluation ``context`` that a result records (``SolveResult.context``): with it, the :class:`Evaluation`'s
+    ``objective`` and ``max_violation`` are the result's own."""
+    p = get_problem(problem)
+    return p.evaluate(_instance(instance), solution, **p.check_context(context))
 
 
 __all__ = ["PROBLEMS", "Method", "Problem", "evaluate", "get_problem", "load_all", "register", "solve"]

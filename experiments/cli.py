@@ -23,11 +23,13 @@ class _Parser(argparse.ArgumentParser):
 def _add_solve(sub) -> None:
     p = sub.add_parser("solve", help="solve one problem on one instance with one method")
     p.add_argument("problem", help="problem id, e.g. uplink-ee")
-    p.add_argument("--instance", required=True, help="library name or path to an instance JSON file")
+    p.add_argument("--instance", help="library name or path to an instance JSON file")
     p.add_argument("--method", required=True, help="method name, e.g. exact, relaxed, ao-qt")
     p.add_argument("--time-limit", type=float, default=None, help="wall-time limit in seconds")
     p.add_argument("--seed", type=int, default=None, help="seed for randomised methods (recorded in the result)")
     p.add_argument("--json", action="store_true", help="print the SolveResult as JSON")
+    p.add_argument("--list-options", action="store_true",
+                   help="print the method's declared options (name, type, range or choices, default, unit) and exit")
     _add_option(p)
     p.set_defaults(run=_run_solve)
 
@@ -41,21 +43,32 @@ def _add_solve(sub) -> None:
     _add_option(p)
     p.set_defaults(run=_run_compare)
 
+    p = sub.add_parser("evaluate", help="re-score a saved result (the output of cfopt solve --json) with the "
+                                        "models/ evaluator and its recorded context")
+    p.add_argument("problem")
+    p.add_argument("--instance", required=True, help="library name or path of the instance the result was solved on")
+    p.add_argument("--result", required=True, metavar="FILE",
+                   help="a SolveResult JSON file (cfopt solve --json), or a list of them (cfopt compare --json)")
+    p.add_argument("--json", action="store_true", help="print the re-scored numbers as JSON")
+    p.set_defaults(run=_run_evaluate)
+
 
 def _add_option(p) -> None:
     p.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
-                   help="a method option, repeatable (e.g. estimator=projection, solver=scip, rel_tol=1e-5); "
-                        "numbers and true/false are converted")
+                   help="a declared method option, repeatable (e.g. estimator=projection, rel_tol=1e-5; see "
+                        "--list-options); solver parameters go through solver_options.NAME=VALUE")
 
 
 def _value(text: str):
+    """A solver parameter's value from the command line: numbers and true/false converted, else the string (the
+    solver checks it). Declared cfopt options are converted by their declaration instead."""
     low = text.lower()
     if low in ("true", "false"):
         return low == "true"
     for conv in (int, float):
         try:
             return conv(text)
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     return text
 
@@ -63,7 +76,7 @@ def _value(text: str):
 def _solve_kwargs(args) -> dict:
     if args.time_limit is not None and not args.time_limit > 0:
         raise InputError("--time-limit", f"must be positive seconds, got {args.time_limit}")
-    kw = {}
+    kw: dict = {}
     if args.time_limit is not None:
         kw["time_limit"] = args.time_limit
     if args.seed is not None:
@@ -73,46 +86,99 @@ def _solve_kwargs(args) -> dict:
     for item in getattr(args, "option", []):
         key, sep, val = item.partition("=")
         key = key.strip()
-        if not sep or not key.isidentifier():
-            raise InputError("--option", f"expected KEY=VALUE with a Python name as KEY, got {item!r}")
-        if key in ("time_limit", "seed"):
-            raise InputError("--option", f"use --{key.replace('_', '-')} for {key}")
-        kw[key] = _value(val.strip())
+        head, dot, sub = key.partition(".")
+        if not sep or not head.isidentifier() or (dot and not sub):
+            raise InputError("--option", f"expected KEY=VALUE (or PASS_THROUGH.NAME=VALUE), got {item!r}")
+        if head in ("time_limit", "seed"):
+            raise InputError("--option", f"use --{head.replace('_', '-')} for {head}")
+        if dot:                       # solver_options.limits/gap=1e-6: one solver parameter
+            bucket = kw.setdefault(head, {})
+            if not isinstance(bucket, dict):
+                raise InputError(head, f"given both as {head}=... and {head}.NAME=...")
+            bucket[sub] = _value(val.strip())
+        else:
+            if isinstance(kw.get(head), dict):
+                raise InputError(head, f"given both as {head}=... and {head}.NAME=...")
+            kw[head] = val.strip()    # converted by the method's declaration
     return kw
+
+
+def _load_instance(problem, name):
+    import instances
+
+    inst = instances.load(name)
+    problem.check_instance(inst)
+    return inst
 
 
 def _run_solve(args) -> int:
     import experiments
+    from .options import options_table
 
     problem = experiments.get_problem(args.problem)
     method = problem.method(args.method)
-    import instances
-
-    inst = instances.load(args.instance)
-    res = method.run(inst, **_solve_kwargs(args))
+    if args.list_options:
+        if args.json:
+            print(json.dumps([o.describe() for o in method.options]))
+        else:
+            print(f"{problem.id} / {method.name} options (-o NAME=VALUE; also --time-limit, --seed):")
+            print(options_table(method.options))
+        return 0
+    if not args.instance:
+        raise InputError("--instance", "required (a library name or an instance JSON file)")
+    kw = method.resolve(_solve_kwargs(args))          # bad options exit before the instance is even read
+    inst = _load_instance(problem, args.instance)
+    res = method.run(inst, **kw)
     if args.json:
         print(res.to_json())
     else:
-        print(_table([res]))
+        print(_table([res], problem.unit))
     return 0
 
 
 def _run_compare(args) -> int:
     import experiments
-    import instances
 
     problem = experiments.get_problem(args.problem)
     names = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not names:
         raise InputError("--methods", "give at least one method")
     methods = [problem.method(n) for n in names]
-    inst = instances.load(args.instance)
-    results = [m.run(inst, **_solve_kwargs(args)) for m in methods]
+    given = _solve_kwargs(args)
+    # an option goes to the methods that declare it; one that no method declares is an error
+    for key in given:
+        if key not in ("time_limit", "seed") and not any(m.option(key) for m in methods):
+            methods[0].resolve({key: given[key]})         # raises, naming the option and the real ones
+    plans = []
+    for m in methods:
+        mine = {k: v for k, v in given.items() if k in ("time_limit", "seed") or m.option(k)}
+        skipped = sorted(set(given) - set(mine))
+        if skipped:
+            print(f"cfopt compare: {m.name} takes no option {', '.join(skipped)}; run without it", file=sys.stderr)
+        plans.append((m, m.resolve(mine)))
+    inst = _load_instance(problem, args.instance)
+    results = [m.run(inst, **kw) for m, kw in plans]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], allow_nan=False))
     else:
-        print(_table(results))
+        print(_table(results, problem.unit))
     return 0
+
+
+def _run_evaluate(args) -> int:
+    from .rescore import rescore_file
+
+    rows, is_list = rescore_file(args.problem, args.instance, args.result)
+    if args.json:
+        print(json.dumps(rows if is_list else rows[0], allow_nan=False))
+    else:
+        for r in rows:
+            obj = "-" if r["objective"] is None else f"{r['objective']:.10g}"
+            unit = f" {r['unit']}" if r["unit"] else ""
+            print(f"{r['method'] or '?'} on {r['instance']}: objective {obj}{unit}, max violation "
+                  f"{r['max_violation']:.3g} (status {r['status']}; stored {r['stored_objective']!s}, "
+                  f"{r['stored_max_violation']!s}: {'agrees' if r['agrees'] else 'DIFFERS'})")
+    return 0 if all(r["agrees"] for r in rows) else 1
 
 
 def _fmt(x, spec=".6g") -> str:
@@ -133,20 +199,24 @@ def _is_max(results) -> bool | None:
     return None
 
 
-def _table(results) -> str:
-    """One row per result: objective, gap to the best proven bound among the rows, status, certificate, time."""
+def _table(results, unit: str = "") -> str:
+    """One row per result: objective (in ``unit``), gap to the best proven bound among the rows, status,
+    certificate, time."""
     import math
 
     is_max = _is_max(results)
     finite = [r.bound for r in results if r.bound is not None and math.isfinite(r.bound)]
     best = None if not finite or is_max is None else (min(finite) if is_max else max(finite))
-    head = f"{'method':<16}{'objective':>14}{'gap to bound':>14}  {'status':<11}{'certificate':<12}{'time [s]':>9}"
+    label = f"objective [{unit}]" if unit else "objective"
+    width = max(14, len(label) + 2)
+    head = (f"{'method':<16}{label:>{width}}{'gap to bound':>14}  {'status':<11}{'certificate':<12}"
+            f"{'time [s]':>9}")
     rows = [head, "-" * len(head)]
     for r in results:
         gap = None
         if best is not None and r.objective is not None:
             gap = abs(best - r.objective) / max(abs(r.objective), 1e-10)
-        rows.append(f"{(r.method or r.solver):<16}{_fmt(r.objective):>14}{_fmt(gap, '.2e'):>14}  "
+        rows.append(f"{(r.method or r.solver):<16}{_fmt(r.objective):>{width}}{_fmt(gap, '.2e'):>14}  "
                     f"{r.status.value:<11}{r.certificate.value:<12}{r.wall_time_s:>9.3f}")
     return "\n".join(rows)
 
@@ -176,7 +246,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "run", None) is None:
             parser.print_help()
             return 0 if args.command is None else 2
-        return int(args.run(args) or 0)
+        from solvers_adapters._stdio import native_stdout_to_stderr
+
+        # whatever a native library prints during the command goes to stderr; our own output keeps stdout
+        with native_stdout_to_stderr():
+            return int(args.run(args) or 0)
     except InputError as exc:
         print(f"cfopt: error: {exc}", file=sys.stderr)
         return 2

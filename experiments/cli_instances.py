@@ -16,6 +16,8 @@ from typing import Any
 import instances
 from instances import InputError, Instance
 
+from .paths import check_writable
+
 #: Generator parameter -> the option the user typed (for error messages).
 _OPTION = {"aps": "--aps", "users": "--users", "antennas": "--antennas", "seed": "--seed", "tau_p": "--tau-p",
            "tau_c": "--tau-c", "area_km": "--area-km", "shadowing": "--shadowing",
@@ -147,6 +149,7 @@ def _show(args) -> int:
 
 
 def _make(args) -> int:
+    check_writable(args.output, "-o")              # before generating
     params: dict[str, Any] = {
         "aps": _int("--aps", args.aps), "users": _int("--users", args.users),
         "antennas": _int("--antennas", args.antennas), "tau_p": _int("--tau-p", args.tau_p),

@@ -295,21 +295,39 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+#: semantic styles of the CDF series: linestyle = estimator / architecture, colour = power control (ngo-95: link and
+#: shadowing), marker = estimator; the first matching key wins, so the more specific keys come first ("min power at
+#: the Ngo-est. max-min SINR" is a min-power series, not a max-min one)
+_LINESTYLES = {"LMMSE": "-", "Ngo": "--", "small": ":", "cell-free": "-"}
+_MARKERS = {"LMMSE": "o", "Ngo": "s", "small": "^", "cell-free": "o"}
+_LINK_COLOURS = {"DL, corr": "C0", "DL, unc": "C1", "UL, corr": "C2", "UL, unc": "C3"}      # ngo-95
+_PC_COLOURS = {"min power": "C1", "equal power": "C4", "target": "C3", "no PC": "C2", "max-min": "C0"}
+
+
+def _cdf_style(series: str) -> dict[str, Any]:
+    def first(table):
+        return next((v for k, v in table.items() if k in series), None)
+
+    colour = first(_LINK_COLOURS) or ("0.35" if "small" in series else first(_PC_COLOURS))
+    style = {"color": colour, "linestyle": first(_LINESTYLES), "marker": first(_MARKERS)}
+    return {k: v for k, v in style.items() if v is not None}
+
+
 def _cdf_axes(ax, rows, *, key: str, x_filter: str, xlabel: str, title: str, log: bool = True) -> None:
-    styles = {"LMMSE": "-", "Ngo": "--", "small": ":"}
-    colours = {"max-min": "C0", "target": "C3", "no PC": "C2", "min power": "C1", "equal power": "C2"}
-    for series in sorted({r["series"] for r in rows if r.get("x") == x_filter}):
+    """One empirical CDF per series; every series gets its own (colour, linestyle, marker) via
+    :func:`experiments.figure_style.distinct_styles`, its semantic style (:func:`_cdf_style`) where that is free."""
+    from .figure_style import distinct_styles
+
+    series_all = sorted({r["series"] for r in rows if r.get("x") == x_filter})
+    styles = distinct_styles(series_all, _cdf_style)
+    for series in series_all:
         v = np.sort([r[key] for r in rows if r.get("series") == series and r.get("x") == x_filter
                      and r.get(key) is not None])
         v = v[v > 0] if log else v
         if not v.size:
             continue
-        ls = next((s for k, s in styles.items() if k in series), "-")
-        links = {"DL, corr": "C0", "DL, unc": "C1", "UL, corr": "C2", "UL, unc": "C3"}       # ngo-95
-        colour = next((c for k, c in links.items() if k in series), None)
-        if colour is None:
-            colour = "0.35" if "small" in series else next((c for k, c in colours.items() if k in series), None)
-        ax.plot(v, np.arange(1, v.size + 1) / v.size, ls, color=colour, label=series, lw=1.4)
+        ax.plot(v, np.arange(1, v.size + 1) / v.size, label=series, lw=1.4, markevery=0.1, ms=4,
+                **styles[series])
     if log:
         ax.set_xscale("log")
     ax.axhline(0.05, color="0.6", lw=0.6)

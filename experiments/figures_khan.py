@@ -13,7 +13,9 @@ and 58–71 bit/s/Hz (M = 110) between the unconstrained EE optimum and the SE m
 paper's quotes, not absolute SE values.
 
 Averages are over the realisations where the method found a feasible point; the share of feasible realisations is
-reported next to every mean (the paper plots an infeasible threshold as EE = 0; we never do).
+reported next to every mean (the paper plots an infeasible threshold as EE = 0; we never do). Every mean carries
+its 95 % confidence interval, mean ± t_{0.975, n−1}·s/√n over its n feasible realisations (:func:`mean_ci95`; the
+summary CSV keeps n_feasible, the std and the half-width), drawn as a shaded band (bars: error bars); none when n < 2.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .figure_style import distinct_styles
 from .reproduce import Figure, register_figure
 
 BASE_SEED = 20250101
@@ -131,21 +134,34 @@ def fig9_tasks(full: bool) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------- summaries
+def mean_ci95(values) -> dict[str, Any]:
+    """Mean of ``values`` with its 95 % confidence half-width t_{0.975, n−1}·s/√n (Student t, sample std s): the
+    one place where the khan figures' bands and error bars come from. ``halfwidth`` (and ``std``) is None when
+    n < 2 (no band), ``mean`` None when n = 0."""
+    from scipy import stats
+
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    n = int(v.size)
+    mean = float(v.mean()) if n else None
+    std = float(v.std(ddof=1)) if n > 1 else None
+    hw = float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n > 1 else None
+    return {"mean": mean, "std": std, "n": n, "halfwidth": hw}
+
+
 def summarise(rows: list[dict[str, Any]], value: str = "ee_mbit_per_j") -> list[dict[str, Any]]:
-    """Per (series, x): mean over feasible realisations, 95 % half-width, feasible share, count."""
+    """Per (series, x): mean over the feasible realisations, their sample std and count ``n_feasible``, the 95 %
+    half-width of :func:`mean_ci95`, the feasible share and the count ``n`` of all realisations."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
         if "series" in r:
             groups.setdefault((r["series"], r["x"]), []).append(r)
     out = []
     for (series, x), rs in groups.items():
-        vals = np.array([r[value] for r in rs if r.get(value) is not None], dtype=float)
+        ci = mean_ci95(r.get(value) for r in rs)
         n = len(rs)
-        mean = float(vals.mean()) if vals.size else None
-        hw = float(1.96 * vals.std(ddof=1) / math.sqrt(vals.size)) if vals.size > 1 else None
         se = [r["sum_se"] for r in rs if r.get("sum_se") is not None]
-        out.append({"series": series, "x": x, "mean_" + value: mean, "ci95_halfwidth": hw,
-                    "feasible_share": vals.size / n, "n": n,
+        out.append({"series": series, "x": x, "mean_" + value: ci["mean"], "ci95_halfwidth": ci["halfwidth"],
+                    "std_" + value: ci["std"], "n_feasible": ci["n"], "feasible_share": ci["n"] / n, "n": n,
                     "mean_sum_se": float(np.mean(se)) if se else None,
                     "mean_iterations": float(np.mean([r["iterations"] for r in rs if r.get("iterations")]))
                     if any(r.get("iterations") for r in rs) else None})
@@ -181,37 +197,100 @@ def _decorate(ax, xlabel: str, ylabel: str, *, legend: int = 8) -> None:
     ax.legend(fontsize=legend)
 
 
+def _band(ax, pts, value: str, color) -> None:
+    """The shaded 95 % confidence band mean ± :func:`mean_ci95` half-width through ``pts`` (summary rows sorted by
+    x); drawn only where the half-width exists (n ≥ 2 feasible realisations)."""
+    pts = [r for r in pts if r.get("ci95_halfwidth") is not None]
+    if len(pts) < 1:
+        return
+    x = np.array([r["x"] for r in pts], dtype=float)
+    y = np.array([r[value] for r in pts], dtype=float)
+    hw = np.array([r["ci95_halfwidth"] for r in pts], dtype=float)
+    if len(pts) == 1:                                  # a lone point: a bar, a band needs two x values
+        ax.errorbar(x, y, yerr=hw, fmt="none", ecolor=color, alpha=0.5, capsize=3)
+    else:
+        ax.fill_between(x, y - hw, y + hw, color=color, alpha=0.18, lw=0)
+
+
 def _lines(ax, summary, xlabel, ylabel, value="mean_ee_mbit_per_j"):
-    """A solid line through the points where every realisation was feasible; hollow, unconnected markers where only
-    some were (their mean is over a biased subset, so it is shown but not joined)."""
-    for series in sorted({r["series"] for r in summary}, key=_series_key):
-        pts = sorted((r for r in summary if r["series"] == series and r[value] is not None), key=lambda r: r["x"])
+    """A line through the points where every realisation was feasible, with its 95 % band; hollow, unconnected
+    markers (with 95 % error bars) where only some were (their mean is over a biased subset, so it is shown but not
+    joined)."""
+    series = sorted({r["series"] for r in summary}, key=_series_key)
+    styles = distinct_styles(series)
+    for s in series:
+        st = styles[s]
+        pts = sorted((r for r in summary if r["series"] == s and r[value] is not None), key=lambda r: r["x"])
         full = [r for r in pts if r["feasible_share"] >= 1]
         part = [r for r in pts if r["feasible_share"] < 1]
-        color = None
         if full:
-            line, = ax.plot([r["x"] for r in full], [r[value] for r in full], "o-", label=series)
-            color = line.get_color()
+            ax.plot([r["x"] for r in full], [r[value] for r in full], label=s, **st)
+            _band(ax, full, value, st["color"])
         if part:
-            ax.plot([r["x"] for r in part], [r[value] for r in part], "o", mfc="white", color=color,
-                    label=None if full else series)
+            ax.errorbar([r["x"] for r in part], [r[value] for r in part],
+                        yerr=[r.get("ci95_halfwidth") or 0 for r in part], fmt=st["marker"], mfc="white",
+                        color=st["color"], capsize=2, elinewidth=0.8, label=None if full else s)
     _decorate(ax, xlabel, ylabel)
 
 
-def _note(fig, rows, full):
-    n = len({(r.get("seed"), r.get("M"), r.get("K")) for r in rows})
-    fig.text(0.01, 0.01, f"{'full' if full else 'reduced'} size; {n} instance realisations; hollow markers: some "
-             f"realisations infeasible (mean over the feasible ones, not joined)", fontsize=7)
+def _setting_counts(rows) -> dict[str, Any]:
+    """Realisations per (M, K) setting (distinct realisation indices), settings and instances (distinct seed × M ×
+    K) among the rows that belong to a task (error markers of failed tasks carry none of these)."""
+    rows = [r for r in rows if r.get("realisation") is not None]
+    per: dict[tuple, set] = {}
+    for r in rows:
+        per.setdefault((r.get("M"), r.get("K")), set()).add(r["realisation"])
+    counts = [len(v) for v in per.values()] or [0]
+    return {"min": min(counts), "max": max(counts), "settings": len(per),
+            "instances": len({(r.get("seed"), r.get("M"), r.get("K")) for r in rows})}
 
 
-def _save(plt, fig, rows, path: Path, full: bool) -> None:
-    _note(fig, rows, full)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
+def _note_text(rows, full: bool, summary=None, *, kind: str = "lines") -> str:
+    """The footnote: run size, realisations per setting (and, labelled separately, settings and instances), and what
+    the bands / markers mean. ``kind``: "lines" (means with bands, hollow = partly infeasible), "bars" (means with
+    95 % error bars) or "runs" (one line per realisation, nothing averaged)."""
+    c = _setting_counts(rows)
+    r = f"{c['min']}" if c["min"] == c["max"] else f"{c['min']}–{c['max']}"
+    parts = [f"{'full' if full else 'reduced'} size",
+             f"{r} realisation{'' if c['max'] == 1 else 's'} per (M, T) setting "
+             f"({c['settings']} setting{'' if c['settings'] == 1 else 's'}, {c['instances']} "
+             f"instance{'' if c['instances'] == 1 else 's'} in all)"]
+    if kind == "runs":
+        parts.append("one line per realisation (nothing averaged, no confidence band)")
+    else:
+        what = "shaded band" if kind == "lines" else "error bars"
+        nf = [s.get("n_feasible") or 0 for s in (summary or [])]
+        if nf and max(nf) < 2:
+            parts.append(f"no 95 % confidence {what.split()[-1]}: fewer than 2 feasible realisations per point")
+        else:
+            parts.append(f"{what}: 95 % confidence interval of the mean, ± t(0.975, n−1)·s/√n over the n "
+                         "feasible realisations" + ("; none where n < 2" if nf and min(nf) < 2 else ""))
+        if kind == "lines" and any(0 < s.get("feasible_share", 1) < 1 for s in (summary or [])):
+            parts.append("hollow markers (95 % error bars): some realisations infeasible (mean over the feasible "
+                         "ones, not joined)")
+    return "; ".join(parts)
+
+
+def _finish(fig, rows, full: bool, summary=None, *, kind: str = "lines"):
+    """Add the footnote (wrapped to the figure's width) below the axes, with a bottom margin that holds it; returns
+    the footnote's Text artist."""
+    import textwrap
+
+    w, h = fig.get_size_inches()
+    lines = textwrap.wrap(_note_text(rows, full, summary, kind=kind), width=max(40, int(w * 15)))
+    fontsize = 7
+    margin = (len(lines) * fontsize * 1.35 + 6) / (h * 72)          # text height in figure fractions + padding
+    note = fig.text(0.01, 0.008, "\n".join(lines), fontsize=fontsize, ha="left", va="bottom")
+    fig.tight_layout(rect=(0, margin, 1, 1))
+    return note
+
+
+def _save(plt, fig, path: Path) -> None:
+    fig.savefig(path, dpi=120, bbox_inches="tight", pad_inches=0.08)    # "tight" keeps every text artist in
     plt.close(fig)
 
 
-def plot_fig2(rows, summary, path: Path, full: bool) -> None:
+def fig2_figure(rows, summary, full: bool):
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
     _lines(a1, summary, "SE^QoS [bit/s/Hz]", "EE [Mbit/J]")
@@ -221,67 +300,92 @@ def plot_fig2(rows, summary, path: Path, full: bool) -> None:
     qs = sorted(q for q in {r["x"] for r in summary}
                 if sum(1 for r in summary if r["x"] == q and r["feasible_share"] >= 1) >= 3)
     pick = [qs[i] for i in sorted({0, len(qs) // 2, len(qs) - 1})] if qs else []
+    styles = distinct_styles([f"SE^QoS={q:g}" for q in pick],
+                             lambda s: {"marker": "s"})                   # squares: this panel's points
     for q in pick:
-        pts = [(int(_series_key(r["series"])), r["mean_ee_mbit_per_j"]) for r in summary
-               if r["x"] == q and r["feasible_share"] >= 1]
-        pts.sort()
+        pts = sorted(({**r, "x": int(_series_key(r["series"]))} for r in summary
+                      if r["x"] == q and r["feasible_share"] >= 1), key=lambda r: r["x"])
         if pts:
-            a2.plot(*zip(*pts), "s-", label=f"SE^QoS={q:g}")
+            st = styles[f"SE^QoS={q:g}"]
+            a2.plot([r["x"] for r in pts], [r["mean_ee_mbit_per_j"] for r in pts], label=f"SE^QoS={q:g}", **st)
+            _band(a2, pts, "mean_ee_mbit_per_j", st["color"])
     _decorate(a2, "number of APs M", "EE [Mbit/J]")
     a2.set_title("EE vs M (M values feasible in every realisation)")
-    _save(plt, fig, rows, path, full)
+    _finish(fig, rows, full, summary)
+    return fig
 
 
-def plot_fig5(rows, summary, path: Path, full: bool) -> None:
+def fig5_figure(rows, summary, full: bool):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     _lines(ax, summary, "number of APs M", "EE [Mbit/J]")
-    q = rows[0].get("se_qos") if rows else None
+    q = next((r.get("se_qos") for r in rows if r.get("se_qos") is not None), None)
     ax.set_title(f"EE vs M for several T, SE^QoS = {q:g} (Fig. 5)" if q is not None else "Fig. 5")
-    _save(plt, fig, rows, path, full)
+    _finish(fig, rows, full, summary)
+    return fig
 
 
-def plot_fig7(rows, summary, path: Path, full: bool) -> None:
+def fig7_figure(rows, summary, full: bool):
+    from matplotlib.ticker import MaxNLocator
+
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     runs: dict = {}
     for r in rows:
         if r.get("trace_ee") is not None:
             runs.setdefault((r["series"], r["realisation"], r["seed"]), []).append((r["x"], r["trace_ee"]))
-    for (series, real, seed), pts in sorted(runs.items()):
+    styles = distinct_styles(sorted(runs))
+    for key, pts in sorted(runs.items()):
+        series, real, seed = key
         pts.sort()
-        ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", label=f"{series}, seed {seed}")
+        ax.plot([x for x, _ in pts], [y for _, y in pts], label=f"{series}, seed {seed}", **styles[key])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))              # iterations are whole numbers
     _decorate(ax, "iteration (0 = initial point: 95 %-LSFC association, full power)", "true EE, eq. (11a) [Mbit/J]",
               legend=7)
     ax.set_title("Convergence of Algorithm 1 (Fig. 7)")
-    _save(plt, fig, rows, path, full)
+    _finish(fig, rows, full, summary, kind="runs")
+    return fig
 
 
-def _bars(rows, summary, path: Path, full: bool, order, title) -> None:
+def bars_figure(rows, summary, full: bool, order, title):
     plt = _plt()
     series = sorted({r["series"] for r in summary}, key=_series_key)
+    styles = distinct_styles(series)
     fig, ax = plt.subplots(figsize=(7, 4))
     width = 0.8 / max(len(series), 1)
     for j, s in enumerate(series):
         vals = {r["x"]: r for r in summary if r["series"] == s}
         y = [vals[i]["mean_ee_mbit_per_j"] if i in vals and vals[i]["mean_ee_mbit_per_j"] is not None else np.nan
              for i in order]
-        err = [vals[i]["ci95_halfwidth"] or 0 if i in vals else 0 for i in order]
-        ax.bar(np.arange(len(order)) + j * width, y, width, yerr=err, label=s, capsize=3)
+        err = [(vals[i]["ci95_halfwidth"] or 0) if i in vals else 0 for i in order]
+        ax.bar(np.arange(len(order)) + j * width, y, width, yerr=err, label=s, capsize=3, color=styles[s]["color"])
     ax.set_xticks(np.arange(len(order)) + width * (len(series) - 1) / 2, order, rotation=15)
     ax.set_ylabel("final EE [Mbit/J]")
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
-    _save(plt, fig, rows, path, full)
+    _finish(fig, rows, full, summary, kind="bars")
+    return fig
+
+
+def _plotter(build):
+    def plot(rows, summary, path: Path, full: bool) -> None:
+        _save(_plt(), build(rows, summary, full), path)
+    plot.__name__ = f"plot_{build.__name__}"
+    return plot
+
+
+plot_fig2 = _plotter(fig2_figure)
+plot_fig5 = _plotter(fig5_figure)
+plot_fig7 = _plotter(fig7_figure)
 
 
 def plot_fig8(rows, summary, path, full):
-    _bars(rows, summary, path, full, INITS, "Final EE per association initialisation (Fig. 8)")
+    _save(_plt(), bars_figure(rows, summary, full, INITS, "Final EE per association initialisation (Fig. 8)"), path)
 
 
 def plot_fig9(rows, summary, path, full):
-    _bars(rows, summary, path, full, POWER_INITS, "Final EE per power initialisation (Fig. 9)")
+    _save(_plt(), bars_figure(rows, summary, full, POWER_INITS, "Final EE per power initialisation (Fig. 9)"), path)
 
 
 register_figure(Figure("khan-fig2", "paper 000 Fig. 2: EE vs SE^QoS vs number of APs (ao-qt)", fig2_tasks,

@@ -28,6 +28,7 @@ import numpy as np
 
 from instances.errors import InputError
 from .csvio import write_csv as _write_csv
+from .paths import check_writable
 
 __all__ = ["ParetoSpec", "sweep", "non_dominated", "write_csv", "plot_front", "add_parser"]
 
@@ -78,6 +79,8 @@ def sweep(problem_id: str, instance, method: str, points: int, *, beyond: int = 
         raise InputError("--points", f"need at least 2 points, got {points}")
     if beyond < 0:
         raise InputError("--beyond", f"must be >= 0, got {beyond}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InputError("--seed", f"must be a non-negative integer, got {seed!r}")
     inst = experiments._instance(instance)
     kw = dict(options)
     if time_limit is not None:
@@ -194,6 +197,9 @@ def _run(args) -> int:
 
     if args.time_limit is not None and not args.time_limit > 0:
         raise InputError("--time-limit", f"must be positive seconds, got {args.time_limit}")
+    for path, option in ((args.out, "--out"), (args.plot, "--plot")):   # before the front is computed
+        if path is not None:
+            check_writable(path, option)
     say = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     out = sweep(args.problem, args.instance, args.method, args.points, beyond=args.beyond,
                 time_limit=args.time_limit, seed=args.seed, progress=say)

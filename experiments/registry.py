@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 from instances.errors import InputError
 
+from .options import Option, resolve_options
+
 
 @dataclass(frozen=True)
 class Method:
@@ -27,6 +29,17 @@ class Method:
     description: str = ""
     #: worst ratio to the certified optimum promised on the library's certified instances (None: no promise)
     stated_ratio: float | None = None
+    #: the options the method accepts (besides ``time_limit`` and ``seed``), checked by :meth:`resolve`
+    options: tuple[Option, ...] = ()
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def resolve(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` checked against the declared ones and converted to the runner's keyword arguments (a CLI
+        string becomes the declared type; a pass-through dict is spread or renamed as declared). An unknown name
+        or an ill-typed value raises :class:`InputError` naming the option and what it accepts."""
+        return resolve_options(self.options, options, owner=f"method {self.name!r}")
 
 
 @dataclass
@@ -40,10 +53,39 @@ class Problem:
     pareto: Any = None
     #: "max" or "min": the sense of the objective (the validation's ratio to the optimum depends on it)
     sense: str = "max"
+    #: unit of the objective as the evaluator reports it (shown in tables), e.g. "Mbit/J"
+    unit: str = ""
+    #: the instance ``qos`` fields this problem reads (None: no check). Any other ``qos`` field is an input error:
+    #: a target the problem would silently ignore is not a target the user gets.
+    qos_fields: tuple[str, ...] | None = None
+    #: the keys of a result's ``context`` (the evaluator's keyword options); anything else is an input error
+    context_keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.sense not in ("max", "min"):
             raise ValueError(f"problem {self.id!r}: sense must be 'max' or 'min', got {self.sense!r}")
+
+    def check_instance(self, instance) -> None:
+        """InputError naming ``qos.<field>`` when the instance carries a QoS field this problem ignores."""
+        if self.qos_fields is None:
+            return
+        for key in instance.qos:
+            if key not in self.qos_fields:
+                reads = ", ".join(f"qos.{k}" for k in self.qos_fields) or "no qos field"
+                raise InputError(f"qos.{key}", f"{self.id} ignores this field (it reads {reads}); remove it or "
+                                               f"choose the problem that uses it")
+
+    def check_context(self, context) -> dict[str, Any]:
+        """A result's evaluation context as evaluator keywords; InputError naming ``context.<key>`` otherwise."""
+        if context is None:
+            return {}
+        if not isinstance(context, dict):
+            raise InputError("context", f"expected a JSON object of evaluator options, got {type(context).__name__}")
+        for key in context:
+            if key not in self.context_keys:
+                known = ", ".join(self.context_keys) or "none"
+                raise InputError(f"context.{key}", f"not an evaluation option of {self.id}; known: {known}")
+        return dict(context)
 
     def method(self, name: str) -> Method:
         if name not in self.methods:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from instances.errors import InputError
 from .csvio import write_csv
+from .paths import check_writable
 
 __all__ = ["Figure", "FIGURES", "register_figure", "run_figure", "replot", "add_parser"]
 
@@ -59,6 +60,19 @@ def get_figure(name: str) -> Figure:
     if name not in figs:
         raise InputError("figure", f"unknown figure {name!r}; known: {', '.join(sorted(figs))}")
     return figs[name]
+
+
+#: The files a run writes into ``--out``.
+_OUTPUTS = {"csv": "{}.csv", "summary": "{}_summary.csv", "png": "{}.png"}
+
+
+def _check_outputs(name: str, out: str | Path, which) -> Path:
+    """``Path(out)``, once ``out`` and the files ``which`` (keys of :data:`_OUTPUTS`) are known to be writable
+    (InputError('--out') otherwise), so that a bad ``--out`` is refused before any task runs."""
+    out = check_writable(out, "--out", directory=True)
+    for key in which:
+        check_writable(out / _OUTPUTS[key].format(name), "--out")
+    return out
 
 
 def _write(rows: list[dict[str, Any]], path: Path) -> None:
@@ -132,9 +146,11 @@ def run_figure(name: str, *, full: bool = False, out: str | Path = "results/repr
         tasks = tasks[:limit_tasks]
     if workers is not None and workers < 0:
         raise InputError("--workers", f"must be >= 0, got {workers}")
-    out = Path(out)
+    out = _check_outputs(name, out, ("csv", "summary", "png"))
+    db = check_writable(db, "--db") if db is not None else \
+        check_writable(out / f"{name}{'-full' if full else ''}.sqlite", "--out")
     out.mkdir(parents=True, exist_ok=True)
-    store = FigureStore(Path(db) if db is not None else out / f"{name}{'-full' if full else ''}.sqlite")
+    store = FigureStore(db)
     try:
         stored = store.done(name)
         pending = [t for t in tasks if FigureStore.key(t) not in stored]
@@ -196,7 +212,7 @@ def replot(name: str, *, out: str | Path = "results/reproduce", full: bool = Fal
     """Re-summarise and re-plot figure ``name`` from the rows a previous run wrote to ``<out>/<name>.csv`` (no
     solve is repeated). InputError('--replot') when that file does not exist."""
     fig = get_figure(name)
-    out = Path(out)
+    out = _check_outputs(name, out, ("summary", "png"))
     path = out / f"{name}.csv"
     if not path.is_file():
         raise InputError("--replot", f"no rows to re-plot: {path} does not exist (run the figure first)")

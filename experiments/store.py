@@ -60,10 +60,12 @@ COLUMNS: list[tuple[str, str]] = [
     ("trace", "TEXT NOT NULL"), ("solution", "TEXT NOT NULL"), ("seed", "INTEGER"), ("versions", "TEXT NOT NULL"),
     ("message", "TEXT NOT NULL"), ("engine_wall_s", "REAL NOT NULL"), ("worker", "TEXT NOT NULL"),
     ("finished_at", "TEXT NOT NULL"),
+    # added after the first databases were written (nullable, appended: older files gain it on open)
+    ("context", "TEXT"),
 ]
 NAMES = [c for c, _ in COLUMNS]
 REQUIRED = [c for c, t in COLUMNS if "NOT NULL" in t]
-JSON_COLUMNS = ("point", "gen_params", "options", "trace", "solution", "versions")
+JSON_COLUMNS = ("point", "gen_params", "options", "trace", "solution", "versions", "context")
 REAL_COLUMNS = ("objective", "solver_objective", "bound", "gap", "max_violation")
 #: scalar columns of a tidy row (after the grid point's own columns)
 TIDY = ["study", "task_key", "realisation", "instance_seed", "method", "status", "certificate", "objective",
@@ -102,6 +104,10 @@ class Store:
                 cols = ",\n  ".join(f"{n} {t}" for n, t in COLUMNS)
                 self.con.execute(f"CREATE TABLE IF NOT EXISTS results (\n  id INTEGER PRIMARY KEY,\n  {cols}\n)")
                 self.con.execute("CREATE INDEX IF NOT EXISTS results_study_method ON results(study, method)")
+                have = {r[1] for r in self.con.execute("PRAGMA table_info(results)")}
+                for name, typ in COLUMNS:
+                    if name not in have and "NOT NULL" not in typ:
+                        self.con.execute(f"ALTER TABLE results ADD COLUMN {name} {typ}")
             else:
                 self.con.execute("SELECT 1 FROM results LIMIT 1")
         except sqlite3.DatabaseError as exc:

@@ -353,10 +353,27 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
             if k in option_grid:
                 raise InputError(f"method_options.{m}.{k}", "also varied in [option_grid]")
 
+    _check_method_options(problem, methods, options, option_grid, method_options)
+
     return Study(name=name, problem=problem_id, methods=tuple(methods), realisations=realisations,
                  base_seed=base_seed, scenario=scenario, params=dict(params), grid=grid, options=options,
                  option_grid=option_grid, method_options=method_options, time_limit=time_limit,
                  modules=tuple(modules), description=description, path=path)
+
+
+def _check_method_options(problem, methods, options: dict, option_grid: dict, method_options: dict) -> None:
+    """Every option a task would pass is declared by its method and well-typed (:meth:`Method.resolve`), so that a
+    study with an unknown or ill-typed option stops before any task runs (InputError naming the table and key)."""
+    for m in methods:
+        method, own = problem.method(m), method_options.get(m, {})
+        checks = ([(f"options.{k}", k, v) for k, v in options.items() if k not in own]
+                  + [(f"method_options.{m}.{k}", k, v) for k, v in own.items()]
+                  + [(f"option_grid.{k}", k, v) for k, vals in option_grid.items() for v in vals])
+        for where, key, value in checks:
+            try:
+                method.resolve({key: value})
+            except InputError as exc:
+                raise InputError(where, f"for method {m}: {exc.message}") from None
 
 
 def load_study(path: str | Path) -> Study:

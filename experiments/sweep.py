@@ -5,7 +5,8 @@ expands the study (:mod:`experiments.study`) into tasks — one instance realisa
 method — and runs those with no stored row:
 
 * by default in ``N`` local worker processes (``--workers``, default: the number of cores; spawn context,
-  single-threaded BLAS; ``--workers 0`` runs the tasks in this process, for debugging);
+  single-threaded BLAS; the workers exit when the sweep process dies, even by ``kill -9``; ``--workers 0`` runs
+  the tasks in this process, for debugging);
 * with ``--scheduler ADDRESS`` on an existing Dask distributed cluster (``dask.distributed.Client(ADDRESS)``; its
   workers must be able to import cfopt and the study's ``modules``). Nothing else changes.
 
@@ -33,8 +34,10 @@ import contextlib
 import datetime as _dt
 import multiprocessing
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -46,6 +49,7 @@ from instances.errors import InputError
 
 from .store import DuplicateTask, Store, ecdf, format_summary, summary, tidy_rows, TIDY
 from .csvio import write_csv
+from .paths import check_writable
 from .study import Study, Task, canonical_json, expand, import_modules, load_study
 
 __all__ = ["SweepReport", "run_task", "run_sweep", "ecdf", "add_parser"]
@@ -108,6 +112,39 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     row["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
     return row
+
+
+_PR_SET_PDEATHSIG = 1          # <linux/prctl.h>
+
+
+def _die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Initializer of the local worker processes: a worker exits as soon as the sweep process that started it dies,
+    however it dies (``kill -9`` included), instead of idling forever as an orphan.
+
+    A worker blocks reading its task pipe, whose write end every sibling worker also holds, so it never sees EOF when
+    the parent dies. Hence, on Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` (the kernel kills the worker when the
+    parent thread that spawned it exits), plus, everywhere, a daemon thread polling ``os.getppid()`` against the
+    parent's pid (it changes when the worker is re-parented); it also covers a parent that died before the prctl
+    call. The parent alone writes the store, so a worker killed mid-task loses only that task: a re-run resumes it.
+    Once the parent and the workers are gone, multiprocessing's resource tracker reads EOF on its pipe, unlinks the
+    named semaphores the parent left behind and exits on its own."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):   # pragma: no cover - no usable libc: the watchdog below still works
+            pass
+    if os.getppid() != parent_pid:          # the parent died before the prctl call took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="cfopt-parent-watchdog", daemon=True).start()
 
 
 # ---------------------------------------------------------------------------------------------------- parent side
@@ -195,7 +232,8 @@ def _run_local(pending: list, workers: int, on_row: Callable, on_lost: Callable,
     window = 2 * workers
     with _single_threaded_blas():
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
-                                   mp_context=multiprocessing.get_context("spawn"))
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
         try:
             inflight: dict[Any, Any] = {}
             broken = False
@@ -350,7 +388,7 @@ def run_sweep(study: Study | str | Path, *, db: str | Path | None = None, worker
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise InputError("--workers", f"must be a non-negative integer, got {workers!r}")
     stream = sys.stderr if stream is None else stream
-    db = Path(db) if db is not None else study.default_db
+    db = check_writable(db if db is not None else study.default_db, "--db")
     tasks = expand(study)
     t0 = time.perf_counter()
     with Store(db) as store:
@@ -422,6 +460,9 @@ def _run_sweep(args) -> int:
 
 
 def _run_results(args) -> int:
+    for path, option in ((args.csv, "--csv"), (args.summary_csv, "--summary-csv")):
+        if path is not None:
+            check_writable(path, option)
     study = load_study(args.study)
     db = Path(args.db) if args.db is not None else study.default_db
     point_keys = [*study.grid, *study.option_grid]

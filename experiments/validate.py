@@ -301,7 +301,7 @@ def _one(row: Row, method, inst, name: str, seed, optimum: float, proven: float,
     where = f"{name} seed {seed}"
     t0 = time.perf_counter()
     try:
-        res = method.run(inst, seed=seed, **kw)
+        res = method.run(inst, **method.resolve({"seed": seed, **kw}))
     except Exception as exc:  # a crash is recorded as a failure of the pair, the validation goes on
         el = time.perf_counter() - t0
         row.failures.append(f"{RAISED}: {where}: {type(exc).__name__}: {exc}")

@@ -61,6 +61,15 @@ CANONICAL_UNITS: dict[str, str] = {
     "p_ap_max_w": "W", "antennas": "1", "tau_p": "samples", "tau_c": "samples", "bandwidth_hz": "Hz",
 }
 
+#: The QoS fields the models read and the values each accepts: ``(shape, minimum, strict)`` with shape "scalar"
+#: (one number) or "per_ue" (one number, or a list of K numbers); every value finite and ≥ minimum (> when strict).
+#: Other ``qos`` keys only need to be a finite number or a list of finite numbers.
+QOS_FIELDS: dict[str, tuple[str, float, bool]] = {
+    "sum_se_min_bps_hz": ("scalar", 0.0, False),   # SE^QoS of (11d), bit/s/Hz (models/uplink_ee.py)
+    "sinr_target": ("per_ue", 0.0, True),          # SINR targets t_k, linear (models/iot.py)
+    "se_min_bps_hz": ("per_ue", 0.0, False),       # per-UE minimum SE, bit/s/Hz
+}
+
 #: Allowed deviation of a pilot column's 2-norm from 1 (``pilot_seqs``).
 PILOT_NORM_TOL = 1e-9
 
@@ -70,13 +79,48 @@ _PHYSICAL = ("ap_pos", "ue_pos", "beta", "noise_w", "p_ue_max_w", "p_pilot_w", "
 
 
 # ----------------------------------------------------------------------------------------------- conversion helpers
-def _float_array(name: str, value: Any) -> np.ndarray:
-    if isinstance(value, (str, bytes, Mapping)) or value is None:
-        raise InputError(name, f"expected an array of numbers, got {type(value).__name__}")
+#: Largest magnitude of an integer field (a 64-bit signed integer).
+_INT_MAX = 2 ** 63 - 1
+
+
+def _show(value: Any) -> str:
+    """``repr(value)`` for messages, abbreviated when long (a 400-digit integer is "an integer of 400 digits")."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + f"... ({len(text)} characters)"
+
+
+def _too_large(value: Any) -> str:
+    return f"{_show(value)} is too large for a 64-bit float (max ~1.8e308)"
+
+
+def _numeric_array(name: str, value: Any) -> np.ndarray:
+    """``np.asarray(value)`` for the array helpers: ragged lists are an InputError; an object array (numbers that
+    do not fit numpy's integer types, e.g. 10**400 or a mix of such integers and floats) becomes float64 when every
+    entry is a real number, and an integer beyond the float range is an InputError naming ``name``."""
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged nested lists
         raise InputError(name, f"not a rectangular array of numbers ({exc})") from None
+    if arr.dtype.kind != "O":
+        return arr
+    out = np.empty(arr.shape, dtype=float)
+    for idx, v in np.ndenumerate(arr):
+        where = idx[0] if len(idx) == 1 else idx
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise InputError(name, f"expected numbers, got {type(v).__name__} {_show(v)} at index {where}")
+        try:
+            out[idx] = float(v)
+        except OverflowError:
+            raise InputError(name, f"entry at index {where}: {_too_large(v)}") from None
+    return out
+
+
+def _float_array(name: str, value: Any) -> np.ndarray:
+    if isinstance(value, (str, bytes, Mapping)) or value is None:
+        raise InputError(name, f"expected an array of numbers, got {type(value).__name__}")
+    arr = _numeric_array(name, value)
     if arr.dtype.kind not in "iuf":
         raise InputError(name, f"expected numbers, got array of dtype {arr.dtype}")
     arr = arr.astype(float, copy=True)
@@ -89,10 +133,7 @@ def _complex_array(name: str, value: Any) -> np.ndarray:
     last axis holds (real, imag) pairs (so the JSON [tau_p][K][2] of ``pilot_seqs`` becomes [tau_p, K])."""
     if isinstance(value, (str, bytes, Mapping)) or value is None:
         raise InputError(name, f"expected an array of complex numbers, got {type(value).__name__}")
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise InputError(name, f"not a rectangular array of numbers ({exc})") from None
+    arr = _numeric_array(name, value)
     if arr.dtype.kind == "c":
         out = arr.astype(np.complex128, copy=True)
     elif arr.dtype.kind in "iuf":
@@ -111,22 +152,42 @@ def _int_array(name: str, value: Any) -> np.ndarray:
     arr = _float_array(name, value)
     if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
         raise InputError(name, "expected integers")
+    if np.any(np.abs(arr) > _INT_MAX):
+        bad = np.abs(arr) > _INT_MAX
+        raise InputError(name, f"integer {arr[bad][0]:g} at index {_where(bad)} is too large (max 2**63 - 1)")
     out = arr.astype(np.int64)
     out.setflags(write=False)
     return out
 
 
+def _finite(value: int | float) -> bool:
+    """math.isfinite, False (not OverflowError) for an integer beyond the float range."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _float_scalar(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(name, f"expected a number, got {type(value).__name__} {value!r}")
-    return float(value)
+        raise InputError(name, f"expected a number, got {type(value).__name__} {_show(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise InputError(name, _too_large(value)) from None
 
 
 def _int_scalar(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(name, f"expected an integer, got {type(value).__name__} {value!r}")
+        raise InputError(name, f"expected an integer, got {type(value).__name__} {_show(value)}")
+    if isinstance(value, (int, np.integer)):
+        if abs(int(value)) > _INT_MAX:
+            raise InputError(name, f"{_show(value)} is too large (max 2**63 - 1)")
+        return int(value)
     if not math.isfinite(float(value)) or float(value) != int(value):
         raise InputError(name, f"expected an integer, got {value!r}")
+    if abs(value) > _INT_MAX:
+        raise InputError(name, f"{value!r} is too large (max 2**63 - 1)")
     return int(value)
 
 
@@ -264,8 +325,11 @@ class Instance:
             qos[k] = (_float_array(f"qos.{k}", v) if isinstance(v, (list, tuple, np.ndarray))
                       else _float_scalar(f"qos.{k}", v))
         put("qos", MappingProxyType(qos))
-        put("meta", _freeze("meta", _mapping("meta", self.meta)))
-        put("card", _freeze("card", _mapping("card", self.card)))
+        for k in ("meta", "card"):
+            try:
+                put(k, _freeze(k, _mapping(k, getattr(self, k))))
+            except RecursionError:
+                raise InputError(k, "nested too deeply") from None
         self.check()
 
     @classmethod
@@ -372,12 +436,32 @@ class Instance:
         if "zeta" in self.power_model and not 0 < self.power_model["zeta"] <= 1:
             raise InputError("power_model.zeta", f"an efficiency in (0, 1], got {self.power_model['zeta']!r}")
         for k, v in self.qos.items():
-            a = np.asarray(v)
-            if a.ndim > 1 or not np.all(np.isfinite(a)):
-                raise InputError(f"qos.{k}", "must be a finite number or a list of finite numbers")
+            self._check_qos(k, np.asarray(v))
         self._check_meta()
         self._check_card()
         return self
+
+    def _check_qos(self, key: str, a: np.ndarray) -> None:
+        name = f"qos.{key}"
+        rule = QOS_FIELDS.get(key)
+        if rule is None:
+            if a.ndim > 1 or not np.all(np.isfinite(a)):
+                raise InputError(name, "must be a finite number or a list of finite numbers")
+            return
+        shape, minimum, strict = rule
+        if shape == "scalar" and a.ndim != 0:
+            raise InputError(name, f"expected one number, got a list of shape {a.shape}")
+        if shape == "per_ue" and a.ndim != 0 and a.shape != (self.K,):
+            raise InputError(name, f"expected one number or a list of K = {self.K} numbers (one per UE), "
+                                   f"got a list of shape {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise InputError(name, f"must be finite, got {float(a.ravel()[~np.isfinite(a.ravel())][0])!r}"
+                                   + ("" if a.ndim == 0 else f" at index {_where(~np.isfinite(a))}"))
+        bad = a <= minimum if strict else a < minimum
+        if np.any(bad):
+            op = ">" if strict else "≥"
+            raise InputError(name, f"must be {op} {minimum:g}, got {float(a.ravel()[bad.ravel()][0])!r}"
+                                   + ("" if a.ndim == 0 else f" at index {_where(bad)}"))
 
     def _check_meta(self) -> None:
         unit_map = self.meta.get("units", {})
@@ -402,8 +486,8 @@ class Instance:
         for p, v in optimum.items():
             if p not in problems:
                 raise InputError("card.optimum", f"problem {p!r} is not in card.problems {list(problems)}")
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise InputError(f"card.optimum.{p}", f"expected a finite number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
+                raise InputError(f"card.optimum.{p}", f"expected a finite number, got {_show(v)}")
         certified = _mapping("card.certified_by", card.get("certified_by", {}))
         for p, v in certified.items():
             if p not in optimum:
@@ -530,7 +614,8 @@ class Instance:
             raise InputError("format", f"expected {FORMAT!r}, got {fmt!r}")
         ver = data.get("format_version", FORMAT_VERSION)
         if isinstance(ver, bool) or not isinstance(ver, int) or not 1 <= ver <= FORMAT_VERSION:
-            raise InputError("format_version", f"unsupported version {ver!r} (this cfopt reads 1..{FORMAT_VERSION})")
+            raise InputError("format_version", f"unsupported version {_show(ver)} (this cfopt reads "
+                                               f"1..{FORMAT_VERSION})")
         names = [f.name for f in dataclasses.fields(cls)]
         optional = {"power_model", "qos", "pilots", "pilot_seqs", "meta", "card"}
         for k in names:
@@ -580,10 +665,14 @@ class Instance:
         except json.JSONDecodeError as exc:
             raise InputError("file", f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, "
                                      f"column {exc.colno})") from None
+        except RecursionError:
+            raise InputError("file", f"{path} is nested too deeply to be an instance file") from None
         try:
             return cls.from_dict(data)
         except InputError as exc:
             raise InputError(exc.field, f"{exc.message} (in {path})") from None
+        except RecursionError:   # JSON nested just below json's own limit, too deep for the checks
+            raise InputError("file", f"{path} is nested too deeply to be an instance file") from None
 
 
 def _rebuild(fields: dict[str, Any]) -> Instance:

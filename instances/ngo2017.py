@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import units
+from . import memory, units
 from .errors import InputError
 from .instance import Instance
 
@@ -50,6 +50,7 @@ P_PILOT_W = 0.1             # UL pilot power per UE (ρ̄_p = 100 mW)
 P_AP_W = 0.2                # DL power per AP (ρ̄_d = 200 mW)
 TAU_C = 200                 # coherence block, samples
 AREA_KM = 1.0               # side of the wrap-around square
+MAX_AREA_KM = 1e4           # largest accepted side: far beyond any network, keeps distances and path losses finite
 
 SHADOWING_MODES = ("correlated", "uncorrelated", "none")
 PILOT_MODES = ("random", "orthogonal")
@@ -147,6 +148,18 @@ def _pos_float(name: str, value) -> float:
     return float(value)
 
 
+def estimate_bytes(aps: int, users: int, *, shadowing: str = "correlated") -> float:
+    """Approximate peak memory (bytes) of :func:`generate` plus hashing and saving the instance, measured with
+    tracemalloc: ~150 B per AP–UE pair (distance and fading temporaries, the [M][K] JSON text), ~1 kB per AP and
+    per UE, and for correlated shadowing ~56 B per entry of the [M, M] and [K, K] correlation matrices (wrap-around
+    distances, 2^(−d/d_decorr), jitter, Cholesky factor)."""
+    M, K = float(min(aps, 10 ** 15)), float(min(users, 10 ** 15))   # (no float overflow for absurd ints)
+    nbytes = 150.0 * M * K + 1000.0 * (M + K)
+    if shadowing == "correlated":
+        nbytes += 56.0 * (M * M + K * K)
+    return nbytes
+
+
 def generate(*, aps: int, users: int, antennas: int = 1, seed: int, tau_p: int | None = None,
              tau_c: int = TAU_C, area_km: float = AREA_KM, shadowing: str = "correlated",
              pilot_assignment: str | None = None, ue_power_w: float = P_UE_W, pilot_power_w: float = P_PILOT_W,
@@ -159,7 +172,9 @@ def generate(*, aps: int, users: int, antennas: int = 1, seed: int, tau_p: int |
     tau_p ≥ users), ``"random"`` (each UE draws one of the tau_p pilots uniformly, with repetition, as in Ngo
     2017 §V), or None (default: orthogonal when tau_p ≥ users, else random). ``power_model`` defaults to
     :data:`instances.instance.DEFAULT_POWER_MODEL` (Chen TWC 2023); ``qos`` to ``{}``.
-    Bad parameters raise InputError naming the parameter (``aps``, ``tau_p``, ``shadowing``, ...).
+    Bad parameters raise InputError naming the parameter (``aps``, ``tau_p``, ``shadowing``, ...), as do
+    ``area_km`` > :data:`MAX_AREA_KM` and sizes whose arrays would not fit in the available memory
+    (:func:`estimate_bytes`; ``aps`` or ``users``, whichever is larger), before anything is allocated.
     """
     M = _pos_int("aps", aps)
     K = _pos_int("users", users)
@@ -177,6 +192,9 @@ def generate(*, aps: int, users: int, antennas: int = 1, seed: int, tau_p: int |
     if tau_p > tau_c:
         raise InputError("tau_p", f"{tau_p} exceeds tau_c = {tau_c}")
     area_km = _pos_float("area_km", area_km)
+    if area_km > MAX_AREA_KM:
+        raise InputError("area_km", f"must be at most {MAX_AREA_KM:g} km, got {area_km:g} (the cap is far beyond "
+                                    "any network and keeps distances and path losses finite)")
     if shadowing not in SHADOWING_MODES:
         raise InputError("shadowing", f"unknown mode {shadowing!r}; known: {', '.join(SHADOWING_MODES)}")
     if pilot_assignment is None:
@@ -194,6 +212,8 @@ def generate(*, aps: int, users: int, antennas: int = 1, seed: int, tau_p: int |
             or not math.isfinite(noise_figure_db):
         raise InputError("noise_figure_db", f"expected a finite number of dB, got {noise_figure_db!r}")
     noise_figure_db = float(noise_figure_db)
+    memory.check_fits("aps" if M >= K else "users", estimate_bytes(M, K, shadowing=shadowing),
+                      f"{GENERATOR} with aps = {memory.fmt_count(M)}, users = {memory.fmt_count(K)}")
 
     side_m = float(units.km_to_m(area_km))
     rng = np.random.default_rng(seed)

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from . import ngo2017
+from . import memory, ngo2017
 from .errors import InputError
 from .instance import Instance
 from .ngo2017 import _pos_int
@@ -66,6 +66,13 @@ def orthonormal_pilots(tau_p: int, users: int) -> np.ndarray:
     return np.eye(tau_p, users, dtype=np.complex128)
 
 
+def estimate_bytes(aps: int, users: int, tau_p: int, *, shadowing: str = "uncorrelated") -> float:
+    """Approximate peak memory (bytes): :func:`instances.ngo2017.estimate_bytes` plus ~400 B per entry of the
+    complex pilot matrix Ψ [τ_p, K] (draws, normalisation, the instance's copy and its [τ_p][K][2] JSON text)."""
+    T, K = float(min(tau_p, 10 ** 15)), float(min(users, 10 ** 15))
+    return ngo2017.estimate_bytes(aps, users, shadowing=shadowing) + 400.0 * T * K
+
+
 def generate(*, aps: int, users: int, seed: int, tau_p: int, tau_c: int = ngo2017.TAU_C,
              area_km: float = ngo2017.AREA_KM, shadowing: str = "uncorrelated", pilots: str = "random",
              ue_power_w: float = ngo2017.P_UE_W, pilot_power_w: float = ngo2017.P_PILOT_W,
@@ -74,7 +81,8 @@ def generate(*, aps: int, users: int, seed: int, tau_p: int, tau_c: int = ngo201
     """A seeded Rao 2020 instance: ``aps`` single-antenna APs, ``users`` single-antenna things with pilots of
     length ``tau_p`` (typically tau_p < users: non-orthogonal) drawn per ``pilots`` ("random", "orthonormal" or
     "qpsk"; see the module docstring). Positions and ``beta`` equal ``ngo2017.generate`` with the same seed and
-    parameters. Bad parameters raise InputError naming the parameter (``pilots``, ``tau_p``, ``aps``, ...).
+    parameters. Bad parameters raise InputError naming the parameter (``pilots``, ``tau_p``, ``aps``, ...), as do
+    sizes whose arrays would not fit in the available memory (:func:`estimate_bytes`), before anything is allocated.
     """
     M = _pos_int("aps", aps)
     K = _pos_int("users", users)
@@ -88,6 +96,14 @@ def generate(*, aps: int, users: int, seed: int, tau_p: int, tau_c: int = ngo201
         raise InputError("pilots", f"unknown pilot mode {pilots!r}; known: {', '.join(PILOT_MODES)}")
     if pilots == "orthonormal" and tau_p < K:
         raise InputError("tau_p", f"orthonormal pilots need tau_p ≥ users = {K}, got {tau_p}")
+    tau_c = _pos_int("tau_c", tau_c)
+    if tau_p > tau_c:
+        raise InputError("tau_p", f"{tau_p} exceeds tau_c = {tau_c}")
+    need = estimate_bytes(M, K, tau_p, shadowing=shadowing)
+    geometry = ngo2017.estimate_bytes(M, K, shadowing=shadowing)
+    field = "tau_p" if need - geometry > geometry else "aps" if M >= K else "users"
+    memory.check_fits(field, need, f"{GENERATOR} with aps = {memory.fmt_count(M)}, users = {memory.fmt_count(K)}, "
+                             f"tau_p = {memory.fmt_count(tau_p)}")
 
     # geometry, fading, noise and powers (validates the remaining parameters, naming them)
     base = ngo2017.generate(aps=M, users=K, antennas=1, seed=seed, tau_p=tau_p, tau_c=tau_c, area_km=area_km,

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import pyomo.environ as pe
 
 from instances.errors import InputError
+from ._stdio import native_stdout_to_stderr
 from .result import SolveResult
 
 #: solver name -> (module, one-line description). Modules are imported lazily so that a missing optional
@@ -135,5 +136,9 @@ def solve_model(model: pe.ConcreteModel, solver: str, *, time_limit: float | Non
     ``time_limit`` is in seconds of wall time. Other keyword options are passed to the solver (names are the
     solver's own: e.g. ``mip_rel_gap`` for HiGHS, ``limits/gap`` for SCIP, ``tol`` for Ipopt); cfopt-level options
     are documented by each adapter. The solution (or a limit's incumbent) is loaded back into the model.
+    Whatever the native solver prints goes to stderr, never to stdout (:mod:`._stdio`).
     """
-    return get_adapter(solver)(model, time_limit=check_time_limit(time_limit), **options)
+    adapter = get_adapter(solver)
+    time_limit = check_time_limit(time_limit)
+    with native_stdout_to_stderr():
+        return adapter(model, time_limit=time_limit, **options)

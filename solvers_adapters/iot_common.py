@@ -45,13 +45,16 @@ def iot_result(problem: str, instance, *, method: str, formulation: str, solver:
                       solver_version=solver_version, instance=instance.name, instance_hash=instance.content_hash,
                       status=status, certificate=certificate, solver_objective=solver_objective, bound=bound,
                       gap=gap, wall_time_s=float(wall_time_s), iterations=iterations, trace=list(trace or []),
-                      seed=seed, versions=_versions(**(solver_versions or {})), message=message)
+                      seed=seed, versions=_versions(**(solver_versions or {})), message=message,
+                      context={"estimator": estimator})
+    if problem == "iot-uplink-target":
+        # the targets the evaluator holds the point to, explicit: the result re-scores without the instance's qos
+        res.context["targets"] = iot_models.targets_of(instance, instance.K, targets).tolist()
     if eta is None:
         return res
     eta = np.asarray(eta, dtype=float)
     solution = {"eta": eta, "estimator": estimator}
-    kw = {"targets": targets} if problem == "iot-uplink-target" and targets is not None else {}
-    ev = EVALUATORS[problem](instance, solution, **kw)
+    ev = EVALUATORS[problem](instance, solution, **res.context)
     res.solution = {"eta": eta.tolist(), "estimator": estimator,
                     **{k: np.asarray(v).tolist() for k, v in ev.per_user.items() if k != "eta"},
                     "objectives": dict(ev.objectives), **(extra_solution or {})}

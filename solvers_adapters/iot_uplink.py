@@ -56,6 +56,7 @@ from instances.errors import InputError
 from models import iot as iot_models
 from models.iot import check_targets
 from models.iot_sinr import LinearFractional
+from ._stdio import native_stdout_to_stderr
 from .base import dist_version, solve_model
 from .iot_common import check_agreement, check_tol, iot_result, remaining, scip_options, solver_versions
 from .result import Certificate, SolveResult, Status
@@ -143,7 +144,8 @@ class LPFeasibility:
         if interface == "direct":
             import highspy
             self._hs = highspy
-            self._h = highspy.Highs()
+            with native_stdout_to_stderr():   # highspy ≥ 1.16 prints a banner from the constructor
+                self._h = highspy.Highs()
             self._h.setOptionValue("output_flag", False)
             for k, v in self.options.items():
                 if self._h.setOptionValue(k, v) == highspy.HighsStatus.kError:
@@ -173,7 +175,8 @@ class LPFeasibility:
         if time_limit is not None and time_limit <= 0:
             raise _LPTimeLimit()
         if self.interface == "direct":
-            return self._test_direct(t, time_limit)
+            with native_stdout_to_stderr():
+                return self._test_direct(t, time_limit)
         return self._test_pyomo(t, time_limit)
 
     def _test_direct(self, t: float, time_limit: float | None):

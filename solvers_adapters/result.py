@@ -99,6 +99,9 @@ class SolveResult:
     bound: float | None = None
     gap: float | None = None
     max_violation: float | None = None
+    #: the problem parameters and model options the evaluator used: re-scoring ``solution`` with them
+    #: (:func:`experiments.evaluate`) gives ``objective`` and ``max_violation``
+    context: dict[str, Any] = field(default_factory=dict)
     wall_time_s: float = 0.0
     iterations: int | None = None
     trace: list[float] = field(default_factory=list)

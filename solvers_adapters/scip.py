@@ -45,6 +45,7 @@ from pyomo.common.tee import capture_output
 from pyomo.core.expr.numvalue import polynomial_degree
 
 from instances.errors import InputError
+from ._stdio import native_stdout_to_stderr
 from .base import dist_version, versions
 from .result import SolveResult, Status
 from ._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
@@ -59,7 +60,8 @@ def _scip():
 
 
 def scip_version() -> str:
-    m = _scip().Model()
+    with native_stdout_to_stderr():
+        m = _scip().Model()
     try:
         return f"{m.getMajorVersion()}.{m.getMinorVersion()}.{m.getTechVersion()}"
     except AttributeError:  # older pyscipopt

@@ -35,7 +35,8 @@ def uplink_result(data: UplinkEE, *, method: str, formulation: str, solver: str,
                       solver_version=solver_version, instance=inst.name, instance_hash=inst.content_hash,
                       status=status, certificate=certificate, solver_objective=solver_objective, bound=bound,
                       gap=gap, wall_time_s=float(wall_time_s), iterations=iterations, trace=list(trace or []),
-                      seed=seed, versions=_versions(**(solver_versions or {})), message=message)
+                      seed=seed, versions=_versions(**(solver_versions or {})), message=message,
+                      context={**data.options, "se_qos": qos, "lsfd": "optimal"})
     if eta is None or assoc is None:
         return res
     eta = np.asarray(eta, dtype=float)

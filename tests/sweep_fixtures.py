@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from experiments.options import Option
 from experiments.registry import PROBLEMS, Method, Problem, register
 from solvers_adapters.result import SolveResult
 
@@ -39,6 +40,10 @@ def _limit(instance, *, seed=None, time_limit=None, **options):
 if "test-sleep" not in PROBLEMS:
     register(Problem(id="test-sleep", paper="-", description="test-only problem of tests/test_sweep.py",
                      evaluate=_evaluate,
-                     methods={"sleep": Method("sleep", _sleep, "baseline"),
-                              "boom": Method("boom", _boom, "baseline"),
-                              "limit": Method("limit", _limit, "baseline")}))
+                     methods={"sleep": Method("sleep", _sleep, "baseline",
+                                              options=(Option("sleep_s", "float", 0.0, "seconds to sleep", unit="s",
+                                                              low=0.0),)),
+                              "boom": Method("boom", _boom, "baseline",
+                                             options=(Option("sleep_s", "float", 0.0, "ignored", low=0.0),)),
+                              "limit": Method("limit", _limit, "baseline",
+                                              options=(Option("sleep_s", "float", 0.0, "ignored", low=0.0),))}))

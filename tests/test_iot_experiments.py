@@ -236,3 +236,44 @@ def test_energy_efficiency_and_small_cell_throughput_by_hand():
     x = np.array([0.5, 3.0])
     expected = 20e6 * (1 - 4 / 200) / 2 * np.exp(1 / x) * exp1(1 / x) / np.log(2) / 1e6
     np.testing.assert_allclose(small_cell_throughput_mbps(inst, x), expected, rtol=1e-12)
+
+
+UPLINK_SERIES = ["CF LMMSE, max-min", "CF LMMSE, target (5% dropped)", "CF LMMSE, no PC",
+                 "CF Ngo-2017 est., max-min", "CF Ngo-2017 est., target (5% dropped)", "CF Ngo-2017 est., no PC",
+                 "CF LMMSE, min power at the Ngo-est. max-min SINR", "small cells, max-min"]
+DOWNLINK_SERIES = ["CF LMMSE, max-min", "CF LMMSE, equal power", "CF Ngo-2017 est., max-min", "small cells, max-min"]
+NGO_SERIES = [f"{a} {l}, {sh}" for a in ("cell-free", "small cells") for l in ("UL", "DL")
+              for sh in ("uncorrelated", "correlated")]
+
+
+@pytest.mark.parametrize("series", [UPLINK_SERIES, DOWNLINK_SERIES, NGO_SERIES], ids=["fig1", "fig7", "ngo-95"])
+def test_iot_cdf_series_have_pairwise_distinct_styles(series):
+    """iot-fig1 drew 'CF LMMSE, max-min' and 'CF LMMSE, min power at the Ngo-est. max-min SINR' both solid blue."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from experiments.figures_iot import _cdf_axes
+
+    rows = [{"series": s, "x": "thing", "realisation": 0, "throughput_mbps": 1.0 + j + 0.1 * k}
+            for j, s in enumerate(series) for k in range(20)]
+    fig, ax = plt.subplots()
+    try:
+        _cdf_axes(ax, rows, key="throughput_mbps", x_filter="thing", xlabel="x", title="t")
+        lines = [ln for ln in ax.get_lines() if ln.get_label() in series]
+        assert sorted(ln.get_label() for ln in lines) == sorted(series)
+        styles = {(to_rgba(ln.get_color()), ln.get_linestyle(), ln.get_marker()) for ln in lines}
+        assert len(styles) == len(lines), [(ln.get_label(), ln.get_color(), ln.get_linestyle()) for ln in lines]
+    finally:
+        plt.close(fig)
+
+
+def test_distinct_styles_keeps_free_semantic_styles_and_resolves_clashes():
+    from experiments.figure_style import STYLE_CYCLE, distinct_styles, style_key
+
+    assert len({style_key(s) for s in STYLE_CYCLE}) == len(STYLE_CYCLE) == 40
+    st = distinct_styles(["a", "b", "c"], lambda s: {"color": "C0", "linestyle": "-", "marker": "o"})
+    assert st["a"] == {"color": "C0", "linestyle": "-", "marker": "o"}
+    assert len({style_key(v) for v in st.values()}) == 3 and st["b"]["color"] == "C0"   # marker freed first

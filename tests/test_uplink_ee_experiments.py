@@ -162,3 +162,94 @@ def test_reproduce_fig7_writes_png_and_csv(tmp_path):
 def test_reproduce_unknown_figure_exits_2():
     p = cli("reproduce", "khan-fig99")
     assert p.returncode == 2 and "figure" in p.stderr and "khan-fig2" in p.stderr
+
+
+# ------------------------------------------------------------------------------------------- khan figure drawing
+def _fig2_rows(R, Ms=(6, 12, 24, 48), grid=(10.0, 12.0, 14.0)):
+    """Synthetic khan-fig2 rows (no solving): R realisations × M × SE^QoS grid, all feasible."""
+    rng = np.random.default_rng(0)
+    return [{"figure": "khan-fig2", "M": M, "K": 12, "realisation": r, "seed": 20250101 + r, "series": f"M={M}",
+             "x": q, "se_qos": q, "ee_mbit_per_j": 2.5 + 0.01 * M - 0.02 * q + 0.05 * rng.standard_normal(),
+             "sum_se": q + 1.0, "iterations": 3} for M in Ms for r in range(R) for q in grid]
+
+
+def test_mean_ci95_is_the_student_t_half_width():
+    from experiments.figures_khan import mean_ci95
+
+    ci = mean_ci95([1.0, 2.0, None, 3.0, 4.0, 5.0])            # None = an infeasible realisation: skipped
+    assert ci["n"] == 5 and ci["mean"] == pytest.approx(3.0) and ci["std"] == pytest.approx(np.sqrt(2.5))
+    assert ci["halfwidth"] == pytest.approx(2.7764451051977987 * np.sqrt(2.5) / np.sqrt(5), rel=1e-9)  # t_.975,4
+    one = mean_ci95([4.2])
+    assert one["mean"] == 4.2 and one["halfwidth"] is None and one["std"] is None
+    assert mean_ci95([])["mean"] is None
+
+
+def test_khan_summary_keeps_n_std_and_t_half_width():
+    from experiments.figures_khan import mean_ci95, summarise
+
+    rows = _fig2_rows(3)
+    rows[0] = {**rows[0], "ee_mbit_per_j": None}                 # one infeasible realisation at (M=6, q=10)
+    s = {(r["series"], r["x"]): r for r in summarise(rows)}
+    first = s[("M=6", 10.0)]
+    assert first["n"] == 3 and first["n_feasible"] == 2 and first["feasible_share"] == pytest.approx(2 / 3)
+    vals = [r["ee_mbit_per_j"] for r in rows if r["series"] == "M=12" and r["x"] == 12.0]
+    other = s[("M=12", 12.0)]
+    assert other["std_ee_mbit_per_j"] == pytest.approx(np.std(vals, ddof=1))
+    assert other["ci95_halfwidth"] == pytest.approx(mean_ci95(vals)["halfwidth"])
+
+
+@pytest.mark.parametrize("R", [1, 8])
+def test_khan_fig2_footnote_states_the_realisations(R):
+    from experiments.figures_khan import _note_text, summarise
+
+    rows = _fig2_rows(R)
+    note = _note_text(rows, False, summarise(rows))
+    plural = "" if R == 1 else "s"
+    assert f"; {R} realisation{plural} per (M, T) setting (4 settings, {4 * R} instances in all)" in note, note
+    assert ("no 95 % confidence band: fewer than 2" in note) == (R == 1), note
+    assert ("shaded band: 95 % confidence interval" in note) == (R > 1), note
+
+
+@pytest.mark.parametrize("R", [1, 2])
+def test_khan_fig2_and_fig5_shade_a_band_only_with_two_realisations(R):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from experiments.figures_khan import fig2_figure, fig5_figure, summarise
+
+    rows = _fig2_rows(R)
+    for build in (fig2_figure, fig5_figure):
+        fig = build(rows, summarise(rows), False)
+        try:
+            bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+            assert (len(bands) == 4) == (R >= 2) and (len(bands) == 0) == (R < 2), (build.__name__, bands)
+        finally:
+            plt.close(fig)
+
+
+def test_khan_fig7_integer_iteration_ticks_and_footnote_inside_the_figure():
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from experiments.figures_khan import fig7_figure, summarise_trace
+
+    rows = [{"figure": "khan-fig7", "M": 24, "K": 12, "realisation": r, "seed": 20250101 + r, "series": "M=24, T=12",
+             "x": i, "trace_ee": 2.0 + 0.1 * r + 0.2 * i ** 0.5, "iterations": 3} for r in range(2) for i in range(4)]
+    fig = fig7_figure(rows, summarise_trace(rows), False)
+    try:
+        ax = fig.axes[0]
+        loc = ax.xaxis.get_major_locator()
+        assert isinstance(loc, MaxNLocator) and loc._integer
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        W, H = fig.bbox.width, fig.bbox.height
+        (note,) = fig.texts
+        box = note.get_window_extent(renderer)
+        assert "1 setting" in note.get_text() and "2 realisations" in note.get_text()
+        assert 0 <= box.x0 and box.x1 <= W and 0 <= box.y0 and box.y1 <= H, (box, W, H)
+        assert ax.get_tightbbox(renderer).y0 >= box.y1 - 1        # the axis label does not sit on the footnote
+    finally:
+        plt.close(fig)
