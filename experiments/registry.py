@@ -3,7 +3,12 @@
 Each paper's issue registers its problem id (DESIGN.md §2: ``uplink-ee``, ``unicast-multicast-sse``, ``cran-ee``,
 ``iot-uplink-maxmin``, ``iot-uplink-target``, ``iot-downlink-maxmin``, ``longterm-ee``) with its methods and its
 models/ evaluator. A method is a callable ``run(instance, *, time_limit=None, seed=None, **options) -> SolveResult``
-whose result has already been re-scored by the evaluator.
+whose result has already been re-scored by the evaluator and records its evaluation ``context``.
+
+Each ``Method`` declares its options (:class:`experiments.options.Option`: name, type, range or choices, default,
+unit, doc); :meth:`Method.resolve` checks and converts given options against them (``experiments.solve``, the CLI,
+studies and the validation all go through it). ``Problem.unit`` names the objective's unit, ``Problem.qos_fields``
+the instance QoS fields the problem reads, ``Problem.context_keys`` the evaluator options a result's context holds.
 
 ``Problem.sense`` says whether the objective is maximised (``"max"``) or minimised (``"min"``).
 ``Method.stated_ratio`` is the worst ratio to the certified optimum that a method promises on the certified library

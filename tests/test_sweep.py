@@ -164,6 +164,36 @@ def local_db(tmp_path_factory):
     return db
 
 
+def test_stored_rows_carry_their_context_and_rescore(local_db):
+    """Each row keeps the result's evaluation context; regenerating the row's instance from its seed and re-scoring
+    the stored solution with that context gives the stored objective (DESIGN.md §2: every result can be re-scored)."""
+    import experiments
+    import instances
+    from experiments.store import rows as decoded_rows
+
+    rows = decoded_rows(local_db, load_study(STUDY))
+    assert rows and all(r["context"] == {"estimator": "lmmse"} for r in rows)
+    for r in rows[:6]:
+        inst = instances.generate(r["scenario"], seed=r["instance_seed"], **r["gen_params"])
+        assert inst.content_hash == r["instance_hash"]
+        ev = experiments.evaluate(r["problem"], inst, r["solution"], r["context"])
+        assert ev.objective == r["objective"] and ev.max_violation == r["max_violation"]
+
+
+def test_a_database_from_before_the_context_column_gains_it_on_open(tmp_path):
+    from experiments.store import COLUMNS, Store
+
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)
+    old = [(n, t) for n, t in COLUMNS if n != "context"]
+    con.execute(f"CREATE TABLE results (id INTEGER PRIMARY KEY, {', '.join(f'{n} {t}' for n, t in old)})")
+    con.commit()
+    con.close()
+    st = Store(db)
+    assert "context" in {r[1] for r in st.con.execute("PRAGMA table_info(results)")}
+    st.close()
+
+
 def test_local_sweep_stores_one_row_per_task_and_resumes(local_db):
     st = load_study(STUDY)
     tasks = {t.key: t for t in expand(st)}
