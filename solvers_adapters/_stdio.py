@@ -7,8 +7,8 @@ fd 2 for the duration of a block (construction *and* solve), so whatever a nativ
 whatever the solver versions. Python-level ``print`` is unaffected when ``sys.stdout`` is the real stdout: it is
 rebound to a duplicate of the original descriptor for the block.
 
-The guard is re-entrant (nested blocks are no-ops) and process-wide, as file descriptors are; a lock serialises the
-swap itself.
+The guard is re-entrant and thread-safe: nested or concurrent blocks share one swap, undone when the last one ends;
+it is process-wide, as file descriptors are, and a lock serialises the swap itself.
 """
 from __future__ import annotations
 
@@ -41,52 +41,72 @@ def _fileno(stream) -> int | None:
         return None
 
 
+#: what the outermost block saved (restored when the last block, in whichever thread, ends)
+_saved_fd: int | None = None
+_saved_stream = None
+
+
+def _enter() -> None:
+    global _saved_fd, _saved_stream
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    _c_fflush()
+    try:
+        _saved_fd = os.dup(1)
+    except OSError:  # no fd 1 (embedded interpreter): nothing to guard
+        _saved_fd = None
+        return
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(_saved_fd)
+        _saved_fd = None
+        return
+    if _fileno(sys.stdout) == 1:
+        # keep Python's own prints on the real stdout, through a duplicate of the original descriptor
+        _saved_stream = sys.stdout
+        sys.stdout = io.TextIOWrapper(os.fdopen(os.dup(_saved_fd), "wb", buffering=0),
+                                      encoding=getattr(_saved_stream, "encoding", None) or "utf-8",
+                                      errors=getattr(_saved_stream, "errors", None) or "strict",
+                                      line_buffering=True, write_through=True)
+
+
+def _leave() -> None:
+    global _saved_fd, _saved_stream
+    if _saved_stream is not None:
+        try:
+            sys.stdout.flush()
+            sys.stdout.close()
+        finally:
+            sys.stdout, _saved_stream = _saved_stream, None
+    if _saved_fd is not None:
+        _c_fflush()
+        try:
+            os.dup2(_saved_fd, 1)
+        finally:
+            os.close(_saved_fd)
+            _saved_fd = None
+
+
 @contextlib.contextmanager
 def native_stdout_to_stderr() -> Iterator[None]:
-    """Within the block, C-level writes to fd 1 go to fd 2; Python's ``sys.stdout`` still reaches the real stdout."""
+    """Within the block, C-level writes to fd 1 go to fd 2; Python's ``sys.stdout`` still reaches the real stdout.
+    Nested and concurrent blocks share one swap: fd 1 is restored when the last of them ends."""
     global _depth
     with _lock:
         _depth += 1
-        if _depth > 1:
-            outer = True
-        else:
-            outer = False
-            saved_fd = None
-            saved_stream = None
+        if _depth == 1:
             try:
-                sys.stdout.flush()
-            except (AttributeError, OSError, ValueError):
-                pass
-            _c_fflush()
-            try:
-                saved_fd = os.dup(1)
-                os.dup2(2, 1)
-            except OSError:  # no fd 1 or fd 2 (embedded interpreter): nothing to guard
-                if saved_fd is not None:
-                    os.close(saved_fd)
-                saved_fd = None
-            if saved_fd is not None and _fileno(sys.stdout) == 1:
-                # keep Python's own prints on the real stdout, through a duplicate of the original descriptor
-                saved_stream = sys.stdout
-                sys.stdout = io.TextIOWrapper(os.fdopen(os.dup(saved_fd), "wb", buffering=0),
-                                              encoding=getattr(saved_stream, "encoding", None) or "utf-8",
-                                              errors=getattr(saved_stream, "errors", None) or "strict",
-                                              line_buffering=True, write_through=True)
+                _enter()
+            except BaseException:
+                _depth -= 1
+                raise
     try:
         yield
     finally:
         with _lock:
             _depth -= 1
-            if not outer:
-                if saved_stream is not None:
-                    try:
-                        sys.stdout.flush()
-                        sys.stdout.close()
-                    finally:
-                        sys.stdout = saved_stream
-                if saved_fd is not None:
-                    _c_fflush()
-                    try:
-                        os.dup2(saved_fd, 1)
-                    finally:
-                        os.close(saved_fd)
+            if _depth == 0:
+                _leave()
