@@ -74,15 +74,19 @@ def sweep(problem_id: str, instance, method: str, points: int, *, beyond: int = 
     spec: ParetoSpec | None = problem.pareto
     if spec is None:
         raise InputError("problem", f"{problem_id} has no trade-off to sweep")
-    run = problem.method(method).run
+    m = problem.method(method)
+    run = m.run
     if not isinstance(points, int) or points < 2:
         raise InputError("--points", f"need at least 2 points, got {points}")
     if beyond < 0:
         raise InputError("--beyond", f"must be >= 0, got {beyond}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise InputError("--seed", f"must be a non-negative integer, got {seed!r}")
+    if spec.parameter in options:
+        raise InputError(spec.parameter, "set by the sweep (it is the ε-constraint threshold)")
+    kw = m.resolve(dict(options))            # the method's declared options, before any solve
     inst = experiments._instance(instance)
-    kw = dict(options)
+    problem.check_instance(inst)
     if time_limit is not None:
         kw["time_limit"] = time_limit
     if seed is not None:

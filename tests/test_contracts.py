@@ -310,3 +310,13 @@ def test_a_study_with_an_unknown_or_ill_typed_option_exits_2_before_running(tmp_
         db = tmp_path / "s.sqlite"
         _one_line_exit_2(capsys, ["sweep", str(study), "--db", str(db)], field)
         assert not db.exists(), "nothing may run (or be created) before the options are checked"
+
+
+def test_pareto_api_checks_method_options_before_solving():
+    from experiments import pareto
+    from instances.errors import InputError
+
+    with pytest.raises(InputError, match="local_search"):
+        pareto.sweep("uplink-ee", "tiny-ulee-01", "ao-qt", 3, local_search="maybe")
+    with pytest.raises(InputError, match="set by the sweep"):
+        pareto.sweep("uplink-ee", "tiny-ulee-01", "ao-qt", 3, se_qos=1.0)
