@@ -173,11 +173,15 @@ def _run_evaluate(args) -> int:
         print(json.dumps(rows if is_list else rows[0], allow_nan=False))
     else:
         for r in rows:
-            obj = "-" if r["objective"] is None else f"{r['objective']:.10g}"
+            verdict = "agrees" if r["agrees"] else "DIFFERS"
+            head = f"{r['method'] or '?'} on {r['instance']}: "
+            if r["max_violation"] is None:
+                print(f"{head}{r['note']}; stored objective {r['stored_objective']!s}: {verdict}")
+                continue
             unit = f" {r['unit']}" if r["unit"] else ""
-            print(f"{r['method'] or '?'} on {r['instance']}: objective {obj}{unit}, max violation "
-                  f"{r['max_violation']:.3g} (status {r['status']}; stored {r['stored_objective']!s}, "
-                  f"{r['stored_max_violation']!s}: {'agrees' if r['agrees'] else 'DIFFERS'})")
+            obj = f"objective {r['objective']:.10g}{unit}" if r["objective"] is not None else "no objective"
+            print(f"{head}{obj}, max violation {r['max_violation']:.3g} (status {r['status']}; stored "
+                  f"{r['stored_objective']!s}, {r['stored_max_violation']!s}: {verdict})")
     return 0 if all(r["agrees"] for r in rows) else 1
 
 

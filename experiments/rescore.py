@@ -4,7 +4,7 @@ A :class:`~solvers_adapters.result.SolveResult` carries its ``solution`` and the
 parameters and model options the evaluator used). :func:`rescore` hands both to the problem's models/ evaluator
 (:func:`experiments.evaluate`) and compares the re-scored ``objective`` and ``max_violation`` with the stored ones.
 A result without a value (infeasible, error, limit without incumbent) keeps its status: its objective stays None,
-and only its point's violation is re-scored.
+and only its point's violation is re-scored; a result without a point has nothing to re-score (its row says so).
 """
 from __future__ import annotations
 
@@ -49,18 +49,19 @@ def rescore(problem: str, instance, result: Mapping[str, Any]) -> dict[str, Any]
     if res.instance_hash and res.instance_hash != inst.content_hash:
         raise InputError("--instance", f"{inst.name} (hash {inst.content_hash[:12]}) is not the instance the result "
                                        f"was solved on ({res.instance or '?'}, hash {res.instance_hash[:12]})")
+    base = {"problem": p.id, "method": res.method, "instance": res.instance or inst.name, "status": res.status.value,
+            "unit": p.unit, "stored_objective": res.objective, "stored_max_violation": res.max_violation,
+            "context": dict(res.context)}
     if not res.solution:
-        raise InputError("--result", f"the result carries no solution (status {res.status.value}): nothing to "
-                                     f"re-score")
+        # no point (e.g. proved infeasible): nothing to re-score; a stored value without a point cannot be verified
+        return {**base, "objective": None, "max_violation": None, "agrees": res.objective is None,
+                "note": f"no solution to re-score (status {res.status.value})"}
     ev = experiments.evaluate(p.id, inst, res.solution, res.context)
     objective = ev.objective if res.objective is not None else None    # a status without value stays without one
     viol = ev.max_violation
     stored_viol = res.max_violation
-    return {"problem": p.id, "method": res.method, "instance": res.instance or inst.name, "status": res.status.value,
-            "unit": ev.unit or p.unit, "objective": objective, "max_violation": viol,
-            "stored_objective": res.objective, "stored_max_violation": stored_viol,
-            "agrees": _same(objective, res.objective) and (stored_viol is None or _same(viol, stored_viol)),
-            "context": dict(res.context)}
+    return {**base, "objective": objective, "max_violation": viol,
+            "agrees": _same(objective, res.objective) and (stored_viol is None or _same(viol, stored_viol))}
 
 
 def rescore_file(problem: str, instance, path: str) -> tuple[list[dict[str, Any]], bool]:

@@ -320,3 +320,21 @@ def test_pareto_api_checks_method_options_before_solving():
         pareto.sweep("uplink-ee", "tiny-ulee-01", "ao-qt", 3, local_search="maybe")
     with pytest.raises(InputError, match="set by the sweep"):
         pareto.sweep("uplink-ee", "tiny-ulee-01", "ao-qt", 3, se_qos=1.0)
+
+
+def test_cfopt_evaluate_takes_a_compare_list_and_results_without_a_value(tmp_path, capsys):
+    """A list (cfopt compare --json) is re-scored row by row; a result without a point (lsfc-95 cannot meet
+    tiny-ulee-04's SE floor) has nothing to re-score and keeps its status; an infeasible target result keeps its
+    point's violation and no objective."""
+    assert main(["compare", "uplink-ee", "--instance", "tiny-ulee-04", "--methods", "lsfc-95,ao-qt", "--json"]) == 0
+    path = tmp_path / "c.json"
+    path.write_text(capsys.readouterr().out)
+    assert main(["evaluate", "uplink-ee", "--instance", "tiny-ulee-04", "--result", str(path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["method"] for r in rows] == ["lsfc-95", "ao-qt"] and all(r["agrees"] for r in rows)
+    assert rows[0]["status"] == "infeasible" and rows[0]["objective"] is None and rows[0]["max_violation"] is None
+    assert rows[1]["objective"] > 0
+    res = experiments.solve("iot-uplink-target", "tiny-iot-03", "fixed-point", targets=2.0)
+    assert res.status.value == "infeasible" and res.objective is None and res.max_violation > 0
+    row = rescore("iot-uplink-target", "tiny-iot-03", json.loads(res.to_json()))
+    assert row["agrees"] and row["objective"] is None and row["max_violation"] == res.max_violation
