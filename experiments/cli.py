@@ -103,14 +103,6 @@ def _solve_kwargs(args) -> dict:
     return kw
 
 
-def _load_instance(problem, name):
-    import instances
-
-    inst = instances.load(name)
-    problem.check_instance(inst)
-    return inst
-
-
 def _run_solve(args) -> int:
     import experiments
     from .options import options_table
@@ -126,9 +118,8 @@ def _run_solve(args) -> int:
         return 0
     if not args.instance:
         raise InputError("--instance", "required (a library name or an instance JSON file)")
-    kw = method.resolve(_solve_kwargs(args))          # bad options exit before the instance is even read
-    inst = _load_instance(problem, args.instance)
-    res = method.run(inst, **kw)
+    # options are checked before the instance is read, then the instance's QoS fields (experiments.solve)
+    res = experiments.solve(problem.id, args.instance, method.name, **_solve_kwargs(args))
     if args.json:
         print(res.to_json())
     else:
@@ -148,7 +139,9 @@ def _run_compare(args) -> int:
     # an option goes to the methods that declare it; one that no method declares is an error
     for key in given:
         if key not in ("time_limit", "seed") and not any(m.option(key) for m in methods):
-            methods[0].resolve({key: given[key]})         # raises, naming the option and the real ones
+            known = sorted({o.name for m in methods for o in m.options})
+            raise InputError(key, f"unknown option for methods {', '.join(names)}; their options: "
+                                  f"{', '.join(known)} (and time_limit, seed)")
     plans = []
     for m in methods:
         mine = {k: v for k, v in given.items() if k in ("time_limit", "seed") or m.option(k)}
@@ -156,7 +149,8 @@ def _run_compare(args) -> int:
         if skipped:
             print(f"cfopt compare: {m.name} takes no option {', '.join(skipped)}; run without it", file=sys.stderr)
         plans.append((m, m.resolve(mine)))
-    inst = _load_instance(problem, args.instance)
+    inst = experiments._instance(args.instance)
+    problem.check_instance(inst)
     results = [m.run(inst, **kw) for m, kw in plans]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], allow_nan=False))

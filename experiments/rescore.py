@@ -41,11 +41,7 @@ def rescore(problem: str, instance, result: Mapping[str, Any]) -> dict[str, Any]
         raise InputError("--result", f"not a SolveResult: {exc}") from None
     if res.problem and res.problem != p.id:
         raise InputError("--result", f"the result is for problem {res.problem!r}, not {p.id!r}")
-    inst = instance
-    if isinstance(instance, (str, Path)):
-        import instances
-
-        inst = instances.load(str(instance))
+    inst = experiments._instance(instance)
     if res.instance_hash and res.instance_hash != inst.content_hash:
         raise InputError("--instance", f"{inst.name} (hash {inst.content_hash[:12]}) is not the instance the result "
                                        f"was solved on ({res.instance or '?'}, hash {res.instance_hash[:12]})")
@@ -78,7 +74,7 @@ def rescore_file(problem: str, instance, path: str) -> tuple[list[dict[str, Any]
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(d, dict) for d in items):
         raise InputError("--result", f"{path} holds no SolveResult object (cfopt solve --json writes one)")
-    import instances
+    import experiments
 
-    inst = instances.load(instance) if isinstance(instance, str) else instance
+    inst = experiments._instance(instance)
     return [rescore(problem, inst, d) for d in items], isinstance(data, list)

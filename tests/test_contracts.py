@@ -214,7 +214,7 @@ def _one_line_exit_2(capsys, argv, field):
     (["solve", "iot-downlink-maxmin", "--instance", "tiny-iot-01", "--method", "bisection",
       "-o", "solver_options.solver=scip"], "solver_options.solver", "use -o solver=VALUE"),
     (["compare", "uplink-ee", "--instance", "tiny-ulee-01", "--methods", "exact,ao-qt", "-o", "nonexistent=1"],
-     "nonexistent", "its options"),
+     "nonexistent", "methods exact, ao-qt; their options: assoc_init"),
 ])
 def test_bad_options_exit_2_naming_the_option_and_what_it_accepts(capsys, argv, field, accepts):
     line = _one_line_exit_2(capsys, argv, field)
