@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import instances  # noqa: E402
-from models.uplink_ee import prepare  # noqa: E402
-from solvers_adapters.ao_qt import run_ao_qt, run_all_serve_all, run_lsfc95  # noqa: E402
+from models.uplink_ee.system import prepare  # noqa: E402
+from solvers_adapters.uplink_ee.ao_qt import run_ao_qt, run_all_serve_all, run_lsfc95  # noqa: E402
 
 
 def main(argv=None) -> int:

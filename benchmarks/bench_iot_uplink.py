@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import instances  # noqa: E402
-from models.iot import IoTSystem  # noqa: E402
-from solvers_adapters.iot_uplink import (bisection_maxmin, fixed_point_maxmin, min_power_linear_system,  # noqa: E402
+from models.iot.system import IoTSystem  # noqa: E402
+from solvers_adapters.iot.uplink import (bisection_maxmin, fixed_point_maxmin, min_power_linear_system,  # noqa: E402
                                          target_fixed_point)
 
 

@@ -36,8 +36,8 @@ from pyomo.version import version as pyomo_version
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import instances  # noqa: E402
-from formulations import uplink_assoc_relaxed as form  # noqa: E402
-from models.uplink_eval import evaluate_association  # noqa: E402
+from formulations.uplink_ee import relaxed as form
+from models.uplink_ee.association import evaluate_association  # noqa: E402
 from solvers_adapters import solve_model  # noqa: E402
 from solvers_adapters.ipopt import compiled  # noqa: E402
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import PROBLEMS, Method, Problem, get_problem as _get_problem, load_all, register
+from experiments.registry import PROBLEMS, Method, Problem, get_problem as _get_problem, load_all, register
 
 
 def get_problem(problem_id: str) -> Problem:

@@ -105,7 +105,7 @@ def _solve_kwargs(args) -> dict:
 
 def _run_solve(args) -> int:
     import experiments
-    from .options import options_table
+    from experiments.options import options_table
 
     problem = experiments.get_problem(args.problem)
     method = problem.method(args.method)
@@ -160,7 +160,7 @@ def _run_compare(args) -> int:
 
 
 def _run_evaluate(args) -> int:
-    from .rescore import rescore_file
+    from experiments.rescore import rescore_file
 
     rows, is_list = rescore_file(args.problem, args.instance, args.result)
     if args.json:
@@ -223,9 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cfopt", description="Resource allocation in cell-free massive MIMO: exact optima, "
                      "relaxations and the papers' algorithms behind one interface.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    from . import cli_instances, demo, pareto, reproduce
-    from . import sweep
-    from . import validate
+    from experiments import cli_instances, demo, pareto, reproduce
+    from experiments import sweep
+    from experiments import validate
 
     demo.add_parser(sub)
     _add_solve(sub)

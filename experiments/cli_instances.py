@@ -16,7 +16,7 @@ from typing import Any
 import instances
 from instances import InputError, Instance
 
-from .paths import check_writable
+from experiments.paths import check_writable
 
 #: Generator parameter -> the option the user typed (for error messages).
 _OPTION = {"aps": "--aps", "users": "--users", "antennas": "--antennas", "seed": "--seed", "tau_p": "--tau-p",

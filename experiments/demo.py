@@ -25,8 +25,8 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     import instances
-    from formulations import uplink_assoc_relaxed as form
-    from models.uplink_eval import evaluate_association
+    from formulations.uplink_ee import relaxed as form
+    from models.uplink_ee.association import evaluate_association
     from solvers_adapters import solve_model
 
     inst = instances.load(args.instance)

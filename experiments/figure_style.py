@@ -1,4 +1,4 @@
-"""Line styles shared by the reproduced figures (:mod:`experiments.figures_khan`, :mod:`experiments.figures_iot`).
+"""Line styles shared by the reproduced figures (:mod:`experiments.papers.uplink_ee.figures`, :mod:`experiments.papers.iot.figures`).
 
 :data:`STYLE_CYCLE` holds 40 pairwise-distinct (colour, linestyle, marker) combinations; :func:`distinct_styles`
 gives every series of one axes its own combination, honouring a figure's semantic choice (e.g. colour = power

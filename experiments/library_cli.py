@@ -1,5 +1,5 @@
-"""The command line shared by the tiny-library generators (``python -m experiments.library_uplink_ee``,
-``python -m experiments.library_iot``): ``--only NAME ...``, ``--out DIR``, ``--time-limit S``, ``--dry-run``."""
+"""The command line shared by the tiny-library generators (``python -m experiments.papers.uplink_ee.library``,
+``python -m experiments.papers.iot.library``): ``--only NAME ...``, ``--out DIR``, ``--time-limit S``, ``--dry-run``."""
 from __future__ import annotations
 
 import argparse

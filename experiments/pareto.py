@@ -27,8 +27,8 @@ from typing import Any, Callable
 import numpy as np
 
 from instances.errors import InputError
-from .csvio import write_csv as _write_csv
-from .paths import check_writable
+from experiments.csvio import write_csv as _write_csv
+from experiments.paths import check_writable
 
 __all__ = ["ParetoSpec", "sweep", "non_dominated", "write_csv", "plot_front", "add_parser"]
 

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from instances.errors import InputError
 
-from .options import Option, resolve_options
+from experiments.options import Option, resolve_options
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def get_problem(problem_id: str) -> Problem:
 
 
 #: modules that register problems when imported (each paper's issue adds its own)
-PROBLEM_MODULES: list[str] = ["experiments.uplink_ee", "experiments.iot"]
+PROBLEM_MODULES: list[str] = ["experiments.papers.uplink_ee", "experiments.papers.iot"]
 
 
 def load_all() -> dict[str, Problem]:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from instances.errors import InputError
-from .csvio import write_csv
-from .paths import check_writable
+from experiments.csvio import write_csv
+from experiments.paths import check_writable
 
 __all__ = ["Figure", "FIGURES", "register_figure", "run_figure", "replot", "add_parser"]
 
@@ -39,7 +39,7 @@ class Figure:
 
 FIGURES: dict[str, Figure] = {}
 #: modules that register figures when imported
-FIGURE_MODULES = ["experiments.figures_khan", "experiments.figures_iot"]
+FIGURE_MODULES = ["experiments.papers.uplink_ee.figures", "experiments.papers.iot.figures"]
 
 
 def register_figure(fig: Figure) -> Figure:
@@ -134,7 +134,7 @@ def run_figure(name: str, *, full: bool = False, out: str | Path = "results/repr
     ``scheduler``) and write CSV + PNG; returns the written paths. Finished tasks are stored in ``db`` (default
     ``<out>/<figure>[-full].sqlite``), so an interrupted run resumes where it stopped. ``realisations`` keeps only the
     first N instance realisations of each setting (e.g. a paper-size spot check with a few of its 50)."""
-    from .sweep import execute
+    from experiments.sweep import execute
 
     fig = get_figure(name)
     tasks = fig.tasks(full)

@@ -47,10 +47,10 @@ from typing import Any, Callable
 
 from instances.errors import InputError
 
-from .store import DuplicateTask, Store, ecdf, format_summary, summary, tidy_rows, TIDY
-from .csvio import write_csv
-from .paths import check_writable
-from .study import Study, Task, canonical_json, expand, import_modules, load_study
+from experiments.store import DuplicateTask, Store, ecdf, format_summary, summary, tidy_rows, TIDY
+from experiments.csvio import write_csv
+from experiments.paths import check_writable
+from experiments.study import Study, Task, canonical_json, expand, import_modules, load_study
 
 __all__ = ["SweepReport", "run_task", "run_sweep", "ecdf", "add_parser"]
 

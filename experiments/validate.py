@@ -241,7 +241,7 @@ def validate(suite: str | None = None, *, seeds: Iterable[int | None] = (0, 1, 2
     """Run every non-certifier method on every certified (instance, problem) of ``suite`` and check the promises
     (see the module docstring). ``methods``/``problems`` restrict the pairs (unknown names raise InputError);
     ``progress`` prints one line per (problem, method) to stderr."""
-    from .registry import load_all
+    from experiments.registry import load_all
 
     t_start = time.perf_counter()
     seeds = list(seeds)

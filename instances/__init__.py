@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import inspect
 
-from . import ngo2017, rao2020, units
-from .errors import InputError
-from .instance import Instance
-from .library import LIBRARY_DIR, list_library, load, save
+from instances import units
+
+from instances.generators import ngo2017
+
+from instances.generators import rao2020
+from instances.errors import InputError
+from instances.instance import Instance
+from instances.library import LIBRARY_DIR, list_library, load, save
 
 #: Scenario name -> generator ``f(*, seed, **params) -> Instance``.
 GENERATORS = {"ngo2017": ngo2017.generate, "rao2020": rao2020.generate}

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from . import units
-from .errors import InputError
+from instances import units
+from instances.errors import InputError
 
 FORMAT = "cfopt-instance"
 FORMAT_VERSION = 1
@@ -65,8 +65,8 @@ CANONICAL_UNITS: dict[str, str] = {
 #: (one number) or "per_ue" (one number, or a list of K numbers); every value finite and ≥ minimum (> when strict).
 #: Other ``qos`` keys only need to be a finite number or a list of finite numbers.
 QOS_FIELDS: dict[str, tuple[str, float, bool]] = {
-    "sum_se_min_bps_hz": ("scalar", 0.0, False),   # SE^QoS of (11d), bit/s/Hz (models/uplink_ee.py)
-    "sinr_target": ("per_ue", 0.0, True),          # SINR targets t_k, linear (models/iot.py)
+    "sum_se_min_bps_hz": ("scalar", 0.0, False),   # SE^QoS of (11d), bit/s/Hz (models/uplink_ee/system.py)
+    "sinr_target": ("per_ue", 0.0, True),          # SINR targets t_k, linear (models/iot/system.py)
     "se_min_bps_hz": ("per_ue", 0.0, False),       # per-UE minimum SE, bit/s/Hz
 }
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .instance import Instance, _thaw
+from instances.errors import InputError
+from instances.instance import Instance, _thaw
 
 LIBRARY_DIR = Path(__file__).parent / "library"
 

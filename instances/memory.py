@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import InputError
+from instances.errors import InputError
 
 GIB = 2.0 ** 30
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from instances.errors import InputError
 
 #: Thermal noise power spectral density at 290 K, dBm/Hz (Ngo et al. 2017; spec propagation_ngo2017.md).
 THERMAL_NOISE_DBM_PER_HZ = -174.0

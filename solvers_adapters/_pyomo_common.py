@@ -33,8 +33,8 @@ from typing import Any
 import pyomo.environ as pe
 
 from instances.errors import InputError
-from .base import active_objective, check_time_limit, max_violation, model_solution, objective_value
-from .result import Certificate, SolveResult, Status
+from solvers_adapters.base import active_objective, check_time_limit, max_violation, model_solution, objective_value
+from solvers_adapters.result import Certificate, SolveResult, Status
 
 DEFAULT_GAP_TOL = 1e-6
 

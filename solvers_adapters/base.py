@@ -15,8 +15,8 @@ from typing import Any, Callable
 import pyomo.environ as pe
 
 from instances.errors import InputError
-from ._stdio import native_stdout_to_stderr
-from .result import SolveResult
+from solvers_adapters._stdio import native_stdout_to_stderr
+from solvers_adapters.result import SolveResult
 
 #: solver name -> (module, one-line description). Modules are imported lazily so that a missing optional
 #: solver does not break the others.

@@ -56,9 +56,9 @@ from pyomo.core.expr.visitor import identify_variables
 from pyomo.repn import generate_standard_repn
 
 from instances.errors import InputError
-from .base import dist_version, active_objective, versions
-from .result import SolveResult, Status
-from ._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
+from solvers_adapters.base import dist_version, active_objective, versions
+from solvers_adapters.result import SolveResult, Status
+from solvers_adapters._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
                             prepare, reject_untranslated, rel_gap, run_pyomo_solver)
 
 SOLVER = "highs"

@@ -46,9 +46,9 @@ import numpy as np
 import pyomo.environ as pe
 
 from instances.errors import InputError
-from .base import check_time_limit, max_violation, model_solution, objective_value, versions
-from .nlp_compiler import CompiledNLP, compile_model
-from .result import Certificate, SolveResult, Status
+from solvers_adapters.base import check_time_limit, max_violation, model_solution, objective_value, versions
+from solvers_adapters.nlp_compiler import CompiledNLP, compile_model
+from solvers_adapters.result import Certificate, SolveResult, Status
 
 try:
     import cyipopt

@@ -45,10 +45,10 @@ from pyomo.common.tee import capture_output
 from pyomo.core.expr.numvalue import polynomial_degree
 
 from instances.errors import InputError
-from ._stdio import native_stdout_to_stderr
-from .base import dist_version, versions
-from .result import SolveResult, Status
-from ._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
+from solvers_adapters._stdio import native_stdout_to_stderr
+from solvers_adapters.base import dist_version, versions
+from solvers_adapters.result import SolveResult, Status
+from solvers_adapters._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
                             prepare, reject_untranslated, run_pyomo_solver)
 
 SOLVER = "scip"

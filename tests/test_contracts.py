@@ -163,13 +163,13 @@ def _runner(method):
 
     run = method.run
     cv = inspect.getclosurevars(run)
-    if "module" in cv.nonlocals and "name" in cv.nonlocals:          # experiments.iot._lazy
+    if "module" in cv.nonlocals and "name" in cv.nonlocals:          # experiments.papers.iot._lazy
         return getattr(importlib.import_module(cv.nonlocals["module"]), cv.nonlocals["name"])
-    table = {"_exact": ("solvers_adapters.uplink_ee_exact", "run_exact"),
-             "_relaxed": ("solvers_adapters.uplink_ee_exact", "run_relaxed"),
-             "_ao_qt": ("solvers_adapters.ao_qt", "run_ao_qt"),
-             "_all_serve_all": ("solvers_adapters.ao_qt", "run_all_serve_all"),
-             "_lsfc95": ("solvers_adapters.ao_qt", "run_lsfc95")}
+    table = {"_exact": ("solvers_adapters.uplink_ee.exact", "run_exact"),
+             "_relaxed": ("solvers_adapters.uplink_ee.exact", "run_relaxed"),
+             "_ao_qt": ("solvers_adapters.uplink_ee.ao_qt", "run_ao_qt"),
+             "_all_serve_all": ("solvers_adapters.uplink_ee.ao_qt", "run_all_serve_all"),
+             "_lsfc95": ("solvers_adapters.uplink_ee.ao_qt", "run_lsfc95")}
     mod, fn = table[run.__name__]
     return getattr(importlib.import_module(mod), fn)
 
@@ -186,7 +186,7 @@ def test_declared_options_match_the_runner(pid, method):
             assert sig[o.name].default == o.default, (pid, method, o.name, sig[o.name].default, o.default)
         elif o.kind != "dict":
             assert o.name in ("combining", "delta", "leakage", "prelog", "power"), (pid, method, o.name)
-            from models.uplink_ee import prepare
+            from models.uplink_ee.system import prepare
 
             assert inspect.signature(prepare).parameters[o.name].default == o.default, o.name
 

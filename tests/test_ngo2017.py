@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import instances
-from instances import InputError, Instance, ngo2017
-from instances.ngo2017 import D0_KM, D1_KM, DELTA, L_DB, SIGMA_SH_DB, path_loss_db, sample_shadowing, wrap_distance
+from instances import InputError, Instance
+from instances.generators import ngo2017
+from instances.generators.ngo2017 import D0_KM, D1_KM, DELTA, L_DB, SIGMA_SH_DB, path_loss_db, sample_shadowing, wrap_distance
 
 SIDE_M = 1000.0
 

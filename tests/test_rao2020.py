@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import instances
-from instances import InputError, Instance, ngo2017, rao2020
+from instances import InputError, Instance
+from instances.generators import ngo2017
+from instances.generators import rao2020
 
 
 @pytest.fixture(scope="module")
