@@ -27,9 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+import experiments  # noqa: E402
 import instances  # noqa: E402
 from models.uplink_ee.system import prepare  # noqa: E402
-from solvers_adapters.uplink_ee.ao_qt import run_ao_qt, run_all_serve_all, run_lsfc95  # noqa: E402
+
+
+def _solve(inst, method: str, **options):
+    """A re-scored SolveResult of ``method`` through the registry (the runners return an Outcome)."""
+    return experiments.solve("uplink-ee", inst, method, **options)
 
 
 def main(argv=None) -> int:
@@ -47,7 +52,7 @@ def main(argv=None) -> int:
 
     inst = instances.generate("ngo2017", seed=args.seed, aps=args.aps, users=args.users, antennas=args.antennas,
                               tau_p=args.tau_p)
-    base = run_lsfc95(inst, se_qos=0.0)
+    base = _solve(inst, "lsfc-95", se_qos=0.0)
     se0 = base.solution["sum_se_bps_hz"]
     se_qos = args.se_qos if args.se_qos is not None else args.se_frac * se0
     data = prepare(inst, se_qos=se_qos)
@@ -61,12 +66,12 @@ def main(argv=None) -> int:
     print(f"M={inst.M} T={inst.K} A={args.antennas} tau_p={args.tau_p} seed={args.seed}: SE^QoS = {se_qos:.3f} "
           f"bit/s/Hz (initial point: sum SE {se0:.3f}, EE {base.objective:.4f} Mbit/J)", flush=True)
     t = time.perf_counter()
-    res = run_ao_qt(inst, se_qos=se_qos, time_limit=args.time_limit,
-                    progress=lambda i, ee, se: print(f"  iteration {i}: EE {ee:.4f} Mbit/J, sum SE {se:.3f}, "
-                                                     f"{time.perf_counter() - t:.1f} s", flush=True))
+    res = _solve(inst, "ao-qt", se_qos=se_qos, time_limit=args.time_limit,
+                 progress=lambda i, ee, se: print(f"  iteration {i}: EE {ee:.4f} Mbit/J, sum SE {se:.3f}, "
+                                                  f"{time.perf_counter() - t:.1f} s", flush=True))
     wall = time.perf_counter() - t
     t = time.perf_counter()
-    asa = run_all_serve_all(inst, se_qos=se_qos, time_limit=args.time_limit)
+    asa = _solve(inst, "all-serve-all", se_qos=se_qos, time_limit=args.time_limit)
     wall_asa = time.perf_counter() - t
     its = max(res.iterations or 1, 1)
     out = {

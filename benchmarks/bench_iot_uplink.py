@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 
 import instances  # noqa: E402
 from models.iot.system import IoTSystem  # noqa: E402
-from solvers_adapters.iot.uplink import (bisection_maxmin, fixed_point_maxmin, min_power_linear_system,  # noqa: E402
-                                         target_fixed_point)
+from solvers_adapters.iot.power_control import (bisection_maxmin, fixed_point_maxmin,  # noqa: E402
+                                                min_power_linear_system, target_fixed_point)
 
 
 def _timed(fn, repeats: int):
@@ -55,22 +55,24 @@ def bench(M: int, K: int, tau_p: int, seed: int, repeats: int) -> dict:
     t_bis, bis = _timed(lambda: bisection_maxmin(lf, rel_tol=1e-6), repeats)
     t_pyo, pyo = _timed(lambda: bisection_maxmin(lf, rel_tol=1e-6, interface="pyomo"), 1)
     t_fp, fp = _timed(lambda: fixed_point_maxmin(lf, tol=1e-6, max_iter=1_000_000), repeats)
-    targets = np.full(K, 0.5 * bis.t)
+    targets = np.full(K, 0.5 * bis.value)
     t_a1, a1 = _timed(lambda: target_fixed_point(lf, targets, tol=1e-6, max_iter=1_000_000), repeats)
     eta_ls, feasible, _ = min_power_linear_system(lf, targets)
-    sinr = lf.sinr(bis.eta)
+    sinr = lf.sinr(bis.point)
+    a1_eta, a1_removed = a1.point["eta"], len(a1.extra["removed"])
     return {
         "size": {"M": M, "K": K, "tau_p": tau_p, "seed": seed},
         "statistics_s": t_stats,
-        "bisection": {"wall_s": t_bis, "lp_solves": bis.n, "simplex_iterations": bis.lp_iterations,
-                      "t_star": bis.t, "sinr_spread": float((sinr.max() - sinr.min()) / sinr.min()),
-                      "max_eta": float(bis.eta.max()), "converged": bis.converged},
-        "bisection_pyomo": {"wall_s": t_pyo, "lp_solves": pyo.n, "t_star": pyo.t},
-        "fixed_point_maxmin": {"wall_s": t_fp, "iterations": fp.n, "t": fp.t,
-                               "rel_diff_to_bisection": abs(fp.t - bis.t) / bis.t},
-        "algorithm1_half_target": {"wall_s": t_a1, "iterations": a1.iterations, "converged": a1.converged,
-                                   "removed": int(np.sum(a1.removed)),
-                                   "max_rel_diff_to_linear_system": float(np.max(np.abs(a1.eta - eta_ls) / eta_ls))
+        "bisection": {"wall_s": t_bis, "lp_solves": bis.iterations,
+                      "simplex_iterations": bis.info["lp_iterations"], "t_star": bis.value,
+                      "sinr_spread": float((sinr.max() - sinr.min()) / sinr.min()),
+                      "max_eta": float(bis.point.max()), "converged": bis.converged},
+        "bisection_pyomo": {"wall_s": t_pyo, "lp_solves": pyo.iterations, "t_star": pyo.value},
+        "fixed_point_maxmin": {"wall_s": t_fp, "iterations": fp.iterations, "t": fp.value,
+                               "rel_diff_to_bisection": abs(fp.value - bis.value) / bis.value},
+        "algorithm1_half_target": {"wall_s": t_a1, "iterations": a1.iterations, "converged": a1.extra["converged"],
+                                   "removed": a1_removed,
+                                   "max_rel_diff_to_linear_system": float(np.max(np.abs(a1_eta - eta_ls) / eta_ls))
                                    if feasible else None},
         "ratios": {"pyomo_over_direct": t_pyo / t_bis, "bisection_over_fixed_point": t_bis / t_fp,
                    "bisection_over_statistics": t_bis / t_stats},

@@ -22,13 +22,16 @@ def solve(problem: str, instance, method: str, **options: Any):
 
     ``options`` are checked against the method's declared options (:mod:`experiments.options`) before anything
     runs: an unknown name or an ill-typed value raises :class:`~instances.errors.InputError` naming it; so does an
-    instance QoS field that the problem would ignore."""
+    instance QoS field that the problem would ignore. The method runs through :func:`experiments.results.run_method`
+    (its Outcome is re-scored by the problem's evaluator in :func:`experiments.results.make_result`)."""
     p = get_problem(problem)
     m = p.method(method)
     kw = m.resolve(options)
     inst = _instance(instance)
     p.check_instance(inst)
-    return m.run(inst, **kw)
+    from experiments.results import run_method
+
+    return run_method(p, m, inst, **kw)
 
 
 def evaluate(problem: str, instance, solution, context=None):

@@ -151,7 +151,9 @@ def _run_compare(args) -> int:
         plans.append((m, m.resolve(mine)))
     inst = experiments._instance(args.instance)
     problem.check_instance(inst)
-    results = [m.run(inst, **kw) for m, kw in plans]
+    from experiments.results import run_method
+
+    results = [run_method(problem, m, inst, **kw) for m, kw in plans]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], allow_nan=False))
     else:
@@ -225,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     from experiments import cli_instances, demo, pareto, reproduce
     from experiments import sweep
-    from experiments import validate
+    from experiments import certify, validate
 
     demo.add_parser(sub)
     _add_solve(sub)
@@ -233,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_parser(sub)
     sweep.add_parser(sub)
     validate.add_parser(sub)
+    certify.add_parser(sub)
     cli_instances.add_parser(sub)
     return parser
 

@@ -8,9 +8,7 @@ The main CLI (``experiments/cli.py``) calls :func:`add_parser` with its sub-pars
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
-import math
 from typing import Any
 
 import instances
@@ -18,10 +16,21 @@ from instances import InputError, Instance
 
 from experiments.paths import check_writable
 
-#: Generator parameter -> the option the user typed (for error messages).
-_OPTION = {"aps": "--aps", "users": "--users", "antennas": "--antennas", "seed": "--seed", "tau_p": "--tau-p",
-           "tau_c": "--tau-c", "area_km": "--area-km", "shadowing": "--shadowing",
-           "pilot_assignment": "--pilot-assignment", "pilots": "--pilots", "name": "--name", "scenario": "SCENARIO", "file": "-o"}
+#: The flags of ``instances make`` kept as aliases of ``-p NAME=VALUE``: (flag, parameter, metavar, help).
+_ALIASES = (
+    ("--aps", "aps", "M", "= -p aps=M: number of APs"),
+    ("--users", "users", "K", "= -p users=K: number of single-antenna UEs"),
+    ("--antennas", "antennas", "N", "= -p antennas=N: antennas per AP (default 1; ngo2017 only)"),
+    ("--seed", "seed", "S", "= -p seed=S: random seed, ≥ 0 (default 0)"),
+    ("--tau-p", "tau_p", "P", "= -p tau_p=P: pilot length (default: = users)"),
+    ("--tau-c", "tau_c", "C", "= -p tau_c=C: coherence length in samples (default 200)"),
+    ("--area-km", "area_km", "KM", "= -p area_km=KM: side of the wrap-around square in km (default 1)"),
+    ("--shadowing", "shadowing", "MODE", "= -p shadowing=MODE: correlated (ngo2017 default), uncorrelated, none"),
+    ("--pilot-assignment", "pilot_assignment", "MODE",
+     "= -p pilot_assignment=MODE: orthogonal or random (default: orthogonal if tau_p ≥ users, else random)"),
+    ("--pilots", "pilots", "MODE", "= -p pilots=MODE: rao2020 pilot vectors: random (default), qpsk, orthonormal"),
+    ("--name", "name", "NAME", "= -p name=NAME: instance name (default: SCENARIO-M..-K..-s<seed>)"),
+)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,47 +49,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sh.add_argument("--json", action="store_true", help="print the summary as a JSON object")
     sh.add_argument("--library", metavar="DIR", help="library directory (default: instances/library)")
 
-    mk = sub.add_parser("make", help="generate a seeded instance and write it as JSON")
-    mk.add_argument("scenario", metavar="SCENARIO", help=f"one of: {', '.join(sorted(instances.GENERATORS))}")
-    mk.add_argument("--aps", required=True, metavar="M", help="number of APs")
-    mk.add_argument("--users", required=True, metavar="K", help="number of single-antenna UEs")
-    mk.add_argument("--antennas", metavar="N", help="antennas per AP (default 1; ngo2017 only)")
-    mk.add_argument("--seed", metavar="S", default="0", help="random seed, ≥ 0 (default 0)")
-    mk.add_argument("--tau-p", metavar="P", help="pilot length (default: = users)")
-    mk.add_argument("--tau-c", metavar="C", help="coherence length in samples (default 200)")
-    mk.add_argument("--area-km", metavar="KM", help="side of the wrap-around square in km (default 1)")
-    mk.add_argument("--shadowing", metavar="MODE", help="correlated (default), uncorrelated or none")
-    mk.add_argument("--pilot-assignment", metavar="MODE",
-                    help="orthogonal or random (default: orthogonal if tau_p ≥ users, else random)")
-    mk.add_argument("--pilots", metavar="MODE",
-                    help="rao2020 pilot vectors: random (default, uniform on the unit sphere), qpsk or orthonormal")
-    mk.add_argument("--name", help="instance name (default: SCENARIO-M..-K..-N..-s<seed>)")
-    mk.add_argument("-o", "--output", required=True, metavar="FILE", help="JSON file to write")
+    mk = sub.add_parser("make", help="generate a seeded instance and write it as JSON",
+                        description="Generate a seeded instance of SCENARIO. Parameters come from the generator's "
+                                    "signature: -p NAME=VALUE (repeatable; see --list-params SCENARIO for the "
+                                    "names, types and defaults). The named flags below are aliases of -p.")
+    mk.add_argument("scenario", metavar="SCENARIO", help="a registered generator (see --list-params)")
+    mk.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="a generator parameter, repeatable (type from the generator's signature)")
+    mk.add_argument("--list-params", action="store_true",
+                    help="print SCENARIO's parameters (type, default) and exit")
+    for flag, param, meta, text in _ALIASES:
+        mk.add_argument(flag, dest=f"alias_{param}", metavar=meta, help=text)
+    mk.add_argument("-o", "--output", metavar="FILE", help="JSON file to write (required)")
     mk.add_argument("--json", action="store_true", help="print the summary as a JSON object")
 
     p.set_defaults(run=run)
     return p
-
-
-def _int(option: str, text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(option, f"expected an integer, got {text!r}") from None
-
-
-def _float(option: str, text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(option, f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise InputError(option, f"expected a finite number, got {text!r}")
-    return value
 
 
 def _fmt_antennas(a: Any) -> str:
@@ -148,30 +132,60 @@ def _show(args) -> int:
     return 0
 
 
+def _given(args, gen) -> tuple[dict[str, Any], dict[str, str]]:
+    """(parameters, parameter -> the field the user typed) from the aliases and ``-p NAME=VALUE``, each converted
+    by the generator's signature (:mod:`instances.params`); unknown names and bad values raise InputError."""
+    from instances import params as gparams
+
+    sig = gparams.parameters(gen)
+    texts: dict[str, tuple[str, str]] = {}
+    for flag, param, _, _ in _ALIASES:
+        value = getattr(args, f"alias_{param}", None)
+        if value is not None:
+            texts[param] = (value, flag)
+    for item in args.param:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise InputError("-p", f"expected NAME=VALUE, got {item!r}")
+        if key in texts:
+            raise InputError(f"-p {key}", f"given twice (also as {texts[key][1]})")
+        texts[key] = (value, f"-p {key}")
+    values, fields = {}, {}
+    for key, (text, where) in texts.items():
+        if key not in sig:
+            raise InputError(where, f"not a parameter of {args.scenario}; accepted: {', '.join(sig)}")
+        values[key], fields[key] = gparams.parse(sig[key], text, where), where
+    values.setdefault("seed", 0)
+    fields.setdefault("seed", "--seed")
+    for name, p in sig.items():
+        if p.required and name not in values:
+            alias = next((f for f, q, _, _ in _ALIASES if q == name), f"-p {name}")
+            raise InputError(alias, f"missing: a required parameter of {args.scenario}")
+    return values, fields
+
+
 def _make(args) -> int:
-    check_writable(args.output, "-o")              # before generating
-    params: dict[str, Any] = {
-        "aps": _int("--aps", args.aps), "users": _int("--users", args.users),
-        "antennas": _int("--antennas", args.antennas), "tau_p": _int("--tau-p", args.tau_p),
-        "tau_c": _int("--tau-c", args.tau_c), "area_km": _float("--area-km", args.area_km),
-        "shadowing": args.shadowing, "pilot_assignment": args.pilot_assignment, "name": args.name,
-        "pilots": args.pilots,
-    }
-    seed = _int("--seed", args.seed)
-    # Leave unset options to the generator's documented defaults (tau_p and pilot_assignment accept None).
-    # Options the scenario does not take are dropped when unset (a given one is reported by the generator).
     gen = instances.GENERATORS.get(args.scenario)
-    accepted = set(inspect.signature(gen).parameters) if gen is not None else set()
-    params = {k: v for k, v in params.items()
-              if v is not None or (k in ("tau_p", "pilot_assignment", "name") and k in accepted)}
+    if gen is None:
+        raise InputError("SCENARIO", f"unknown scenario {args.scenario!r}; known: "
+                                     f"{', '.join(sorted(instances.GENERATORS))}")
+    if args.list_params:
+        from instances.params import help_text
+
+        print(help_text(args.scenario, gen))
+        return 0
+    if not args.output:
+        raise InputError("-o", "the file to write is required (-o FILE)")
+    check_writable(args.output, "-o")              # before generating
+    values, fields = _given(args, gen)
+    seed = values.pop("seed")
     try:
-        inst = instances.generate(args.scenario, seed=seed, **params)
+        inst = instances.generate(args.scenario, seed=seed, **values)
         inst.save(args.output)
     except InputError as exc:
-        field = _OPTION.get(exc.field, exc.field)
-        if exc.field not in _OPTION and exc.field in params:
-            field = "--" + exc.field.replace("_", "-")
-        raise InputError(field, exc.message) from None
+        field = {"seed": fields["seed"], "file": "-o", "scenario": "SCENARIO"}.get(exc.field, fields.get(exc.field))
+        raise InputError(field or exc.field, exc.message) from None
     if args.json:
         print(json.dumps({**inst.summary(), "path": str(args.output)}, indent=2))
         return 0

@@ -12,6 +12,12 @@ For ``uplink-ee`` (paper 000): maximise EE (11a) s.t. Σ SE ≥ SE^QoS (11d). Th
    SE_max (+5 %, +10 %, ...) which must come back ``infeasible`` — with a proof from SCIP for ``exact``. Such a point
    carries its status and no EE; it is never drawn as EE = 0.
 
+Where the problem offers a session for the method (:attr:`ParetoSpec.session`: ``exact`` via SCIP, ``relaxed`` via
+Ipopt), ONE model serves the whole front: the threshold is changed with the formulation's ``set_params`` and the
+model re-solved (warm-started from the previous point where the solver can use it); otherwise the method re-runs per
+threshold. Every point is an Outcome turned into a re-scored SolveResult by :func:`experiments.results.make_result`
+(:func:`experiments.results.run_method` for the re-runs).
+
 Each row records the threshold, status, certificate, objective (EE re-scored by the evaluator), the achieved sum SE,
 bound, gap and wall time. :func:`non_dominated` checks the front.
 """
@@ -19,7 +25,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -29,14 +34,19 @@ import numpy as np
 from instances.errors import InputError
 from experiments.csvio import write_csv as _write_csv
 from experiments.paths import check_writable
+from experiments.results import make_result, run_method
+from solvers_adapters.algorithms import Clock
 
 __all__ = ["ParetoSpec", "sweep", "non_dominated", "write_csv", "plot_front", "add_parser"]
 
 
 @dataclass(frozen=True)
 class ParetoSpec:
-    """How a problem's trade-off is swept. ``max_endpoint(instance, method, **kw)`` returns the SolveResult at the
-    largest attainable value of the constrained quantity (read from ``solution[achieved_key]``)."""
+    """How a problem's trade-off is swept. ``max_endpoint(instance, method, **kw)`` returns the Outcome at the
+    largest attainable value of the constrained quantity (read from the result's ``solution[achieved_key]``).
+    ``session(instance, method, **kw)`` (optional) returns an object with ``solve(threshold) -> Outcome`` (and
+    optionally ``max_endpoint() -> Outcome``) that keeps one model for the whole sweep, or None for a method that
+    re-runs per threshold."""
 
     parameter: str                    # the threshold option of the problem's methods, e.g. "se_qos"
     parameter_label: str
@@ -44,6 +54,7 @@ class ParetoSpec:
     achieved_key: str                 # where a result's solution stores the achieved value, e.g. "sum_se_bps_hz"
     achieved_label: str
     max_endpoint: Callable[..., Any]
+    session: Callable[..., Any] | None = None
 
 
 FIELDS = ["threshold", "method", "status", "certificate", "objective", "achieved", "bound", "gap", "wall_time_s",
@@ -64,6 +75,42 @@ def _row(threshold: float, res, key: str) -> dict[str, Any]:
             "wall_time_s": round(float(res.wall_time_s), 4), "message": res.message}
 
 
+def _check(points, beyond, seed, spec, options) -> None:
+    if not isinstance(points, int) or points < 2:
+        raise InputError("--points", f"need at least 2 points, got {points}")
+    if beyond < 0:
+        raise InputError("--beyond", f"must be >= 0, got {beyond}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InputError("--seed", f"must be a non-negative integer, got {seed!r}")
+    if spec.parameter in options:
+        raise InputError(spec.parameter, "set by the sweep (it is the ε-constraint threshold)")
+
+
+class _Runner:
+    """Solves the sweep's points: through the session's one model when there is one, else by re-running the
+    method (:func:`run_method`); every point is a re-scored SolveResult."""
+
+    def __init__(self, problem, method, inst, spec: ParetoSpec, kw: dict):
+        self.problem, self.method, self.inst, self.spec, self.kw = problem, method, inst, spec, kw
+        self.session = spec.session(inst, method.name, **kw) if spec.session is not None else None
+
+    def _result(self, make_outcome):
+        clock = Clock()
+        outcome = make_outcome()
+        return make_result(self.problem, self.inst, self.method, outcome, seed=self.kw.get("seed"),
+                           wall_time_s=clock.elapsed())
+
+    def top(self):
+        if self.session is not None and hasattr(self.session, "max_endpoint"):
+            return self._result(self.session.max_endpoint)
+        return self._result(lambda: self.spec.max_endpoint(self.inst, self.method.name, **self.kw))
+
+    def at(self, threshold: float):
+        if self.session is not None:
+            return self._result(lambda: self.session.solve(float(threshold)))
+        return run_method(self.problem, self.method, self.inst, **{self.spec.parameter: float(threshold)}, **self.kw)
+
+
 def sweep(problem_id: str, instance, method: str, points: int, *, beyond: int = 1, time_limit: float | None = None,
           seed: int | None = None, progress: Callable[[str], None] | None = None, **options) -> dict[str, Any]:
     """Run the ε-constraint sweep; returns ``{"rows": [...], "spec": ParetoSpec, "max_endpoint": SolveResult,
@@ -75,15 +122,7 @@ def sweep(problem_id: str, instance, method: str, points: int, *, beyond: int = 
     if spec is None:
         raise InputError("problem", f"{problem_id} has no trade-off to sweep")
     m = problem.method(method)
-    run = m.run
-    if not isinstance(points, int) or points < 2:
-        raise InputError("--points", f"need at least 2 points, got {points}")
-    if beyond < 0:
-        raise InputError("--beyond", f"must be >= 0, got {beyond}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise InputError("--seed", f"must be a non-negative integer, got {seed!r}")
-    if spec.parameter in options:
-        raise InputError(spec.parameter, "set by the sweep (it is the ε-constraint threshold)")
+    _check(points, beyond, seed, spec, options)
     kw = m.resolve(dict(options))            # the method's declared options, before any solve
     inst = experiments._instance(instance)
     problem.check_instance(inst)
@@ -92,31 +131,27 @@ def sweep(problem_id: str, instance, method: str, points: int, *, beyond: int = 
     if seed is not None:
         kw["seed"] = seed
     say = progress or (lambda s: None)
-
-    t0 = time.perf_counter()
-    top = spec.max_endpoint(inst, method, **kw)
+    clock = Clock()
+    runner = _Runner(problem, m, inst, spec, kw)
+    top = runner.top()
     hi = _achieved(top, spec.achieved_key)
     say(f"max end point: {spec.achieved_label} = {hi} ({top.status.value}/{top.certificate.value}, "
         f"{top.wall_time_s:.1f} s)")
     if hi is None:
         raise InputError("instance", f"the {spec.achieved_label} end point could not be solved "
                                      f"({top.status.value}: {top.message})")
-    base = run(inst, **{spec.parameter: 0.0}, **kw)
+    base = runner.at(0.0)
     lo = _achieved(base, spec.achieved_key)
     say(f"unconstrained optimum: {spec.objective_label} = {base.objective}, {spec.achieved_label} = {lo}")
-    if lo is None:
-        lo = 0.0
-    hi_eff = hi * (1 - 1e-6)
-    lo = min(lo, hi_eff)
-    grid = list(np.linspace(lo, hi_eff, points)) + [hi * (1 + 0.05 * j) for j in range(1, beyond + 1)]
+    lo = min(0.0 if lo is None else lo, hi * (1 - 1e-6))
+    grid = list(np.linspace(lo, hi * (1 - 1e-6), points)) + [hi * (1 + 0.05 * j) for j in range(1, beyond + 1)]
     rows = []
     for i, thr in enumerate(grid, 1):
-        res = base if i == 1 and thr == lo and lo == _achieved(base, spec.achieved_key) else \
-            run(inst, **{spec.parameter: float(thr)}, **kw)
+        res = base if i == 1 and thr == lo and lo == _achieved(base, spec.achieved_key) else runner.at(thr)
         rows.append(_row(thr, res, spec.achieved_key))
         obj = "-" if rows[-1]["objective"] is None else f"{rows[-1]['objective']:.5g}"
         say(f"[{i}/{len(grid)}] {spec.parameter} = {thr:.4g}: {res.status.value}/{res.certificate.value} "
-            f"objective {obj} ({res.wall_time_s:.1f} s, elapsed {time.perf_counter() - t0:.0f} s)")
+            f"objective {obj} ({res.wall_time_s:.1f} s, elapsed {clock.elapsed():.0f} s)")
     return {"rows": rows, "spec": spec, "max_endpoint": top, "min_threshold": lo, "max_threshold": hi}
 
 

@@ -2,8 +2,13 @@
 
 Each paper's issue registers its problem id (DESIGN.md §2: ``uplink-ee``, ``unicast-multicast-sse``, ``cran-ee``,
 ``iot-uplink-maxmin``, ``iot-uplink-target``, ``iot-downlink-maxmin``, ``longterm-ee``) with its methods and its
-models/ evaluator. A method is a callable ``run(instance, *, time_limit=None, seed=None, **options) -> SolveResult``
-whose result has already been re-scored by the evaluator and records its evaluation ``context``.
+models/ evaluator. A method is a callable ``run(instance, *, time_limit=None, seed=None, **options) -> Outcome``
+(:class:`solvers_adapters.algorithms.Outcome`: why it stopped, the point, the evaluation ``context``);
+:func:`experiments.results.run_method` times it and :func:`experiments.results.make_result` re-scores the point with
+the problem's evaluator and makes the :class:`SolveResult`. ``Problem.solution_view`` (optional) shapes a result's
+``solution`` from the point and its evaluation (default: the point, the per-user arrays and the objectives).
+
+Paper modules (``experiments.papers.<slug>``) register themselves when imported; :func:`load_all` discovers them.
 
 Each ``Method`` declares its options (:class:`experiments.options.Option`: name, type, range or choices, default,
 unit, doc); :meth:`Method.resolve` checks and converts given options against them (``experiments.solve``, the CLI,
@@ -28,6 +33,9 @@ from experiments.options import Option, resolve_options
 
 @dataclass(frozen=True)
 class Method:
+    """A registered method: ``run(instance, *, time_limit=None, seed=None, **options) -> Outcome`` (never a
+    SolveResult: :func:`experiments.results.run_method` times it and makes the result)."""
+
     name: str
     run: Callable[..., Any]
     kind: str                 # "exact", "relaxation", "heuristic" or "baseline"
@@ -65,6 +73,9 @@ class Problem:
     qos_fields: tuple[str, ...] | None = None
     #: the keys of a result's ``context`` (the evaluator's keyword options); anything else is an input error
     context_keys: tuple[str, ...] = ()
+    #: ``solution_view(instance, point, evaluation, context) -> dict``: a result's ``solution`` (before the outcome's
+    #: extra entries); None = :func:`experiments.results.default_solution_view`
+    solution_view: Callable[..., dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.sense not in ("max", "min"):
@@ -116,14 +127,9 @@ def get_problem(problem_id: str) -> Problem:
     return PROBLEMS[problem_id]
 
 
-#: modules that register problems when imported (each paper's issue adds its own)
-PROBLEM_MODULES: list[str] = ["experiments.papers.uplink_ee", "experiments.papers.iot"]
-
-
 def load_all() -> dict[str, Problem]:
-    """Import every registering module once and return the registry."""
-    import importlib
+    """Import every paper module once (:func:`experiments.papers.discover`) and return the registry."""
+    from experiments.papers import discover
 
-    for name in PROBLEM_MODULES:
-        importlib.import_module(name)
+    discover()
     return PROBLEMS

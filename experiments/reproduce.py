@@ -1,14 +1,16 @@
 """``cfopt reproduce FIGURE [--full] [--out DIR] [--workers N]``: regenerate a paper's figure as PNG + CSV.
 
 A figure is a :class:`Figure`: a list of independent tasks (one seeded instance realisation × one setting), a task
-runner, and a plot of the aggregated rows. Reduced size by default, ``--full`` for the paper's sizes. Tasks run on
-the sweep engine's executors (:func:`experiments.sweep.execute`): local worker processes (``--workers``, default: the
-number of cores) or a Dask cluster (``--scheduler ADDRESS``); every task's seed derives from the figure's base seed
-and the realisation index, so a row never depends on which worker ran it. Finished tasks are kept in a SQLite store
-(``--db``, default ``OUT/FIGURE.sqlite``; ``-full`` for ``--full``), so a re-run only computes what is missing. Progress (done / total, ETA) goes
-to stderr. Outputs in ``--out`` (default ``results/reproduce``): ``<figure>.csv`` (one row per task),
-``<figure>_summary.csv`` (aggregates) and ``<figure>.png``. ``--replot`` redraws the PNG and the summary from an
-earlier run's ``<figure>.csv`` without solving anything.
+runner, and a plot of the aggregated rows. Papers register their figures (:func:`register_figure`) when imported;
+:func:`experiments.papers.discover` imports them (and plugin papers named in ``CFOPT_PLUGINS``), so no list of
+figure modules exists. Reduced size by default, ``--full`` for the paper's sizes. Tasks run on the sweep engine's
+executors (:func:`experiments.executors.execute`): local worker processes (``--workers``, default: the number of
+cores) or a Dask cluster (``--scheduler ADDRESS``); every task's seed derives from the figure's base seed and the
+realisation index, so a row never depends on which worker ran it. Finished tasks are kept in a SQLite store
+(``--db``, default ``OUT/FIGURE.sqlite``; ``-full`` for ``--full``), so a re-run only computes what is missing.
+Progress (done / total, ETA) goes to stderr. Outputs in ``--out`` (default ``results/reproduce``): ``<figure>.csv``
+(one row per task), ``<figure>_summary.csv`` (aggregates) and ``<figure>.png``. ``--replot`` redraws the PNG and
+the summary from an earlier run's ``<figure>.csv`` without solving anything.
 """
 from __future__ import annotations
 
@@ -37,9 +39,8 @@ class Figure:
     plot: Callable[[list[dict[str, Any]], list[dict[str, Any]], Path, bool], None]
 
 
+#: every registered figure; papers register theirs on import (:func:`experiments.papers.discover` imports them)
 FIGURES: dict[str, Figure] = {}
-#: modules that register figures when imported
-FIGURE_MODULES = ["experiments.papers.uplink_ee.figures", "experiments.papers.iot.figures"]
 
 
 def register_figure(fig: Figure) -> Figure:
@@ -48,10 +49,9 @@ def register_figure(fig: Figure) -> Figure:
 
 
 def _load() -> dict[str, Figure]:
-    import importlib
+    from experiments.papers import discover
 
-    for m in FIGURE_MODULES:
-        importlib.import_module(m)
+    discover()
     return FIGURES
 
 
@@ -134,7 +134,7 @@ def run_figure(name: str, *, full: bool = False, out: str | Path = "results/repr
     ``scheduler``) and write CSV + PNG; returns the written paths. Finished tasks are stored in ``db`` (default
     ``<out>/<figure>[-full].sqlite``), so an interrupted run resumes where it stopped. ``realisations`` keeps only the
     first N instance realisations of each setting (e.g. a paper-size spot check with a few of its 50)."""
-    from experiments.sweep import execute
+    from experiments.executors import execute
 
     fig = get_figure(name)
     tasks = fig.tasks(full)

@@ -20,19 +20,14 @@ Example (``studies/iot_uplink_small.toml``)::
     aps = [10, 20]
     users = [6]
 
-    [options]                          # fixed options passed to every method (optional)
-    # estimator = "lmmse"
+    [options]                          # fixed options of every method (optional), e.g. estimator = "lmmse"
+    [option_grid]                      # varying method options, each a non-empty list (optional)
+    [method_options.bisection]         # fixed options of one method only (optional; override [options])
 
-    [option_grid]                      # method options that vary: each a non-empty list of scalars (optional)
-    # estimator = ["lmmse", "projection"]
-
-    [method_options.bisection]         # fixed options for one method only (optional; override [options])
-    # rel_tol = 1e-5
-
-Generator parameters (``generator.params`` and ``[grid]``) must be parameters of the scenario's generator
-(``seed`` and ``name`` are set by the sweep); method options go to ``[options]``, ``[option_grid]`` or
-``[method_options.<method>]`` (``seed`` and ``time_limit`` are set by the sweep). A grid point is one combination of
-``[grid]`` and ``[option_grid]`` values; their names must differ.
+Generator parameters (``generator.params``, ``[grid]``) must be parameters of the scenario's generator, of the
+types of its signature (:mod:`instances.params`; ``seed``, ``name`` are set by the sweep); method options go to
+``[options]``, ``[option_grid]`` or ``[method_options.<method>]`` (``seed`` and ``time_limit`` are set by the sweep).
+A grid point is one combination of ``[grid]`` and ``[option_grid]`` values; their names must differ.
 
 A *task* is one instance realisation × one option-grid value × one method. Its key is the canonical JSON
 ``[study name, grid point, realisation, method]``. Seeds never depend on task order:
@@ -50,7 +45,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import inspect
 import itertools
 import json
 import math
@@ -241,27 +235,35 @@ def import_modules(modules) -> None:
 
 def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
     """Validate a parsed study table (see the module docstring) and return the :class:`Study`."""
-    import experiments
-    import instances
-
     for k in data:
         if k not in _TOP_KEYS:
             raise InputError(k, f"unknown study field; known: {', '.join(sorted(_TOP_KEYS))}")
     for k in ("name", "problem", "methods", "realisations", "base_seed", "generator"):
         if k not in data:
             raise InputError(k, "missing (required study field)")
-
     name = data["name"]
     if not isinstance(name, str) or not name.strip():
         raise InputError("name", f"expected a non-empty string, got {name!r}")
     description = data.get("description", "")
     if not isinstance(description, str):
         raise InputError("description", "expected a string")
-
     modules = data.get("modules", [])
     if not isinstance(modules, list) or not all(isinstance(m, str) and m for m in modules):
         raise InputError("modules", f"expected a list of module names, got {modules!r}")
     import_modules(modules)
+    problem, methods = _problem_and_methods(data)
+    realisations, base_seed, time_limit = _counts(data)
+    scenario, params, grid = _generator(data)
+    options, option_grid, method_options = _study_options(data, methods, grid)
+    _check_method_options(problem, methods, options, option_grid, method_options)
+    return Study(name=name, problem=data["problem"], methods=tuple(methods), realisations=realisations,
+                 base_seed=base_seed, scenario=scenario, params=dict(params), grid=grid, options=options,
+                 option_grid=option_grid, method_options=method_options, time_limit=time_limit,
+                 modules=tuple(modules), description=description, path=path)
+
+
+def _problem_and_methods(data: dict[str, Any]):
+    import experiments
 
     problem_id = data["problem"]
     if not isinstance(problem_id, str):
@@ -270,7 +272,6 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
         problem = experiments.get_problem(problem_id)
     except InputError as exc:
         raise InputError("problem", exc.message) from None
-
     methods = data["methods"]
     if not isinstance(methods, list) or not methods or not all(isinstance(m, str) for m in methods):
         raise InputError("methods", f"expected a non-empty list of method names, got {methods!r}")
@@ -281,7 +282,10 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
             problem.method(m)
         except InputError as exc:
             raise InputError("methods", exc.message) from None
+    return problem, methods
 
+
+def _counts(data: dict[str, Any]) -> tuple[int, int, float | None]:
     realisations = data["realisations"]
     if not _is_int(realisations) or realisations < 1:
         raise InputError("realisations", f"expected a positive integer, got {realisations!r}")
@@ -294,6 +298,14 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
                 or not math.isfinite(time_limit):
             raise InputError("time_limit", f"expected positive seconds, got {time_limit!r}")
         time_limit = float(time_limit)
+    return realisations, base_seed, time_limit
+
+
+def _generator(data: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, list[Any]]]:
+    """(scenario, fixed parameters, grid), checked against the generator's signature (names and types,
+    :mod:`instances.params`)."""
+    import instances
+    from instances import params as gen_params
 
     gen = _table(data, "generator", "generator")
     for k in gen:
@@ -305,7 +317,7 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
     if not isinstance(scenario, str) or scenario not in instances.GENERATORS:
         raise InputError("generator.scenario",
                          f"unknown scenario {scenario!r}; known: {', '.join(sorted(instances.GENERATORS))}")
-    sig = inspect.signature(instances.GENERATORS[scenario]).parameters
+    sig = gen_params.parameters(instances.GENERATORS[scenario])
     accepted = [p for p in sig if p not in _RESERVED_PARAMS]
     params = _table(gen, "params", "generator.params")
     grid = _grid(_table(data, "grid", "grid"), "grid")
@@ -318,18 +330,20 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
     for k, v in params.items():
         if not _scalar(v):
             raise InputError(f"generator.params.{k}", f"expected a string, number or boolean, got {v!r}")
-    for k in grid:
+        gen_params.check(sig[k], v, f"generator.params.{k}")
+    for k, values in grid.items():
+        for v in values:
+            gen_params.check(sig[k], v, f"grid.{k}")
         if k in params:
             raise InputError(f"grid.{k}", "also fixed in generator.params; give it in one place")
     for p_name, p in sig.items():
-        if p_name in _RESERVED_PARAMS or p.default is not inspect.Parameter.empty:
-            continue
-        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-            continue
-        if p_name not in params and p_name not in grid:
+        if p_name not in _RESERVED_PARAMS and p.required and p_name not in params and p_name not in grid:
             raise InputError(f"generator.params.{p_name}",
                              f"missing: a required parameter of {scenario} (give it in generator.params or grid)")
+    return scenario, params, grid
 
+
+def _study_options(data: dict[str, Any], methods: list[str], grid: dict[str, list[Any]]):
     options = _options(_table(data, "options", "options"), "options")
     option_grid = _grid(_table(data, "option_grid", "option_grid"), "option_grid")
     for k in option_grid:
@@ -341,9 +355,8 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
             raise InputError(f"option_grid.{k}", "same name as a [grid] generator parameter")
         if k in options:
             raise InputError(f"option_grid.{k}", "also fixed in [options]; give it in one place")
-    mo_tbl = _table(data, "method_options", "method_options")
     method_options = {}
-    for m, tbl in mo_tbl.items():
+    for m, tbl in _table(data, "method_options", "method_options").items():
         if m not in methods:
             raise InputError(f"method_options.{m}", f"not one of the study's methods ({', '.join(methods)})")
         if not isinstance(tbl, dict):
@@ -352,13 +365,7 @@ def parse_study(data: dict[str, Any], path: Path | None = None) -> Study:
         for k in method_options[m]:
             if k in option_grid:
                 raise InputError(f"method_options.{m}.{k}", "also varied in [option_grid]")
-
-    _check_method_options(problem, methods, options, option_grid, method_options)
-
-    return Study(name=name, problem=problem_id, methods=tuple(methods), realisations=realisations,
-                 base_seed=base_seed, scenario=scenario, params=dict(params), grid=grid, options=options,
-                 option_grid=option_grid, method_options=method_options, time_limit=time_limit,
-                 modules=tuple(modules), description=description, path=path)
+    return options, option_grid, method_options
 
 
 def _check_method_options(problem, methods, options: dict, option_grid: dict, method_options: dict) -> None:

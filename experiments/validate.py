@@ -1,19 +1,23 @@
 """``cfopt validate [--suite NAME] [--json]``: heuristics vs certified optima over the instance library (DESIGN.md §2,
 §3 item 3).
 
-For every stored instance of the suite and every problem whose optimum its card certifies, every registered method
-of that problem except ``exact`` (the certifier itself) runs once per seed (``seed=`` is passed; default seeds 0, 1,
-2). Per (problem, method) the report gives the number of runs, the share of feasible runs (status ``optimal`` or
-``feasible`` and ``max_violation`` ≤ 1e-6, as re-scored by the models/ evaluator), the median and worst ratio to the
-certified optimum (``objective / optimum`` for a max problem, ``optimum / objective`` for a min problem, see
-``Problem.sense``: 1 = optimal, < 1 = worse), the method's ``stated_ratio`` and the median wall time.
+For every stored instance of the suite (in ``instances/library`` and in the library directories that plugin papers
+register, or in ``--library DIR``) and every problem whose optimum its card certifies, every registered method of
+that problem except ``exact`` (the certifier itself) runs once per seed through
+:func:`experiments.results.run_method` (``seed=`` is passed; default seeds 0, 1, 2). Per (problem, method) the
+report gives the number of runs, the share of feasible runs (status ``optimal`` or ``feasible`` and
+``max_violation`` ≤ 1e-6, as re-scored by the models/ evaluator), the median and worst ratio to the certified
+optimum (``objective / optimum`` for a max problem, ``optimum / objective`` for a min problem, see
+``Problem.sense``: 1 = optimal, < 1 = worse), the method's ``stated_ratio``, the median wall time and the
+relation (exact, relaxation, ...) of each formulation used, read from its ``FormulationInfo``.
 
 A (problem, method) pair fails when
 
 * **beats proven optimum** — a feasible result is better than the proven optimum by more than ``tolerance``
-  (relative). "Proven" means the solver's proved bound when the card records one (``details[problem]["bound"]`` or
-  ``"bound_*"``; SCIP stops at a relative gap of ~1e-6, so a point slightly better than the stored incumbent is not
-  a bug, but one beyond the bound is), else the stored optimum. This is a bug in the method or the evaluator.
+  (relative). "Proven" means the solver's proved bound when the card records one (``problems.<problem>.bound``
+  of the card schema, :mod:`instances.cards`; SCIP stops at a relative gap of ~1e-6, so a point slightly better
+  than the stored incumbent is not a bug, but one beyond the bound is), else the stored optimum. This is a bug in
+  the method or the evaluator.
 * **misses stated ratio** — the method states a ratio and its worst ratio over its feasible runs is below it, or
   it returned an infeasible / non-solved / error result on an instance the card certifies as feasible.
 * **raised** — the method raised an exception instead of returning a ``SolveResult`` (any method, baselines too).
@@ -32,9 +36,12 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from instances import cards
 from instances.errors import InputError
+from instances.instance import Instance
 
 __all__ = ["FEASIBILITY_TOL", "SUITES", "Run", "Row", "Report", "validate", "add_parser"]
 
@@ -47,9 +54,7 @@ SUITES: dict[str, Callable[[str], bool]] = {
     "all": lambda name: True,
 }
 
-BEATS = "beats proven optimum"
-MISSES = "misses stated ratio"
-RAISED = "raised"
+BEATS, MISSES, RAISED = "beats proven optimum", "misses stated ratio", "raised"
 
 
 @dataclass
@@ -84,6 +89,9 @@ class Row:
     median_time_s: float | None = None
     failures: list[str] = field(default_factory=list)   # one line per failing run / promise
     details: list[Run] = field(default_factory=list)
+    #: formulation name -> its relation to the problem (FormulationInfo.relation: exact, relaxation, ...; None if
+    #: the formulation is not registered)
+    formulations: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def feasible_share(self) -> float | None:
@@ -109,7 +117,7 @@ class Row:
              "feasible": self.feasible, "feasible_share": self.feasible_share, "median_ratio": self.median_ratio,
              "worst_ratio": self.worst_ratio, "stated_ratio": self.stated_ratio,
              "median_time_s": self.median_time_s, "verdict": self.verdict, "passed": self.passed,
-             "failures": list(self.failures)}
+             "failures": list(self.failures), "formulations": dict(self.formulations)}
         if runs:
             d["details"] = [asdict(r) for r in self.details]
         return d
@@ -172,14 +180,9 @@ class Report:
 
 # ---------------------------------------------------------------------------------------------------------- helpers
 def _proven_bound(card: Any, problem: str) -> float | None:
-    """The solver's proved bound for ``problem`` recorded in the card's details (``bound`` or ``bound_*``)."""
-    details = (card.get("details") or {}).get(problem) or {}
-    keys = ["bound"] + sorted(k for k in details if str(k).startswith("bound_"))
-    for k in keys:
-        v = details.get(k)
-        if isinstance(v, (int, float)) and math.isfinite(v):
-            return float(v)
-    return None
+    """The solver's proved bound for ``problem`` recorded in the card (``problems.<problem>.bound``)."""
+    v = cards.entries(card).get(problem, {}).get("bound")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
 
 
 def _ratio(objective: float, optimum: float, sense: str) -> float:
@@ -199,29 +202,30 @@ def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.6g}"
 
 
-def _certified(suite: str | None) -> list[tuple[str, Any, dict[str, float]]]:
-    """(name, instance, {problem: optimum}) for the suite's instances with at least one certified optimum."""
-    from instances.library import library_names, load
+def _certified(suite: str | None, library: str | None = None) -> list[tuple[str, Any, dict[str, float]]]:
+    """(name, instance, {problem: optimum}) for the suite's instances with at least one certified optimum, from
+    ``library`` (a directory) or else every registered library directory (the main one first; a plugin paper's
+    own directory is registered when the paper is discovered)."""
+    from instances.library import library_dirs, library_names
 
     if suite is not None and suite not in SUITES:
         raise InputError("--suite", f"unknown suite {suite!r}; known: {', '.join(sorted(SUITES))}")
+    if library is not None and not Path(library).is_dir():
+        raise InputError("--library", f"no such directory {library}")
     keep = SUITES[suite] if suite is not None else SUITES["all"]
-    out = []
-    for name in library_names():
-        if not keep(name):
-            continue
-        inst = load(name)
-        card = inst.card or {}
-        opt = {}
-        for p, v in dict(card.get("optimum") or {}).items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and \
-                    (card.get("certified_by") or {}).get(p):
-                opt[p] = float(v)
-        if opt:
-            out.append((name, inst, opt))
+    out, seen = [], set()
+    for d in ([Path(library)] if library is not None else library_dirs()):
+        for name in library_names(d):
+            if name in seen or not keep(name):
+                continue
+            seen.add(name)
+            inst = Instance.load(d / f"{name}.json")
+            opt = cards.certified(inst.card)
+            if opt:
+                out.append((name, inst, opt))
     if not out:
         raise InputError("--suite", f"no library instance with a certified optimum in suite {suite!r}")
-    return out
+    return sorted(out, key=lambda t: t[0])
 
 
 def _select(names: Iterable[str] | None, known: Sequence[str], field_name: str, what: str) -> list[str]:
@@ -237,10 +241,11 @@ def _select(names: Iterable[str] | None, known: Sequence[str], field_name: str, 
 # ---------------------------------------------------------------------------------------------------------- validate
 def validate(suite: str | None = None, *, seeds: Iterable[int | None] = (0, 1, 2),
              methods: Iterable[str] | None = None, problems: Iterable[str] | None = None, tolerance: float = 1e-6,
-             time_limit: float | None = None, progress: bool = False) -> Report:
+             time_limit: float | None = None, progress: bool = False, library: str | None = None) -> Report:
     """Run every non-certifier method on every certified (instance, problem) of ``suite`` and check the promises
     (see the module docstring). ``methods``/``problems`` restrict the pairs (unknown names raise InputError);
-    ``progress`` prints one line per (problem, method) to stderr."""
+    ``library`` reads one directory instead of every registered library; ``progress`` prints one line per
+    (problem, method) to stderr."""
     from experiments.registry import load_all
 
     t_start = time.perf_counter()
@@ -251,8 +256,11 @@ def validate(suite: str | None = None, *, seeds: Iterable[int | None] = (0, 1, 2
         raise InputError("--tolerance", f"must be a non-negative number, got {tolerance}")
     if time_limit is not None and not time_limit > 0:
         raise InputError("--time-limit", f"must be positive seconds, got {time_limit}")
+    from experiments.papers import discover
+
+    discover()                 # plugin papers register their problems and library directories
     registry = load_all()
-    certified = _certified(suite)
+    certified = _certified(suite, library)
     served = [p for p in registry if any(p in opt for _, _, opt in certified)]
     if problems is not None:
         problems = list(problems)
@@ -285,8 +293,7 @@ def validate(suite: str | None = None, *, seeds: Iterable[int | None] = (0, 1, 2
                 else:
                     proven = max(optimum, bound) if prob.sense == "max" else min(optimum, bound)
                 for seed in seeds:
-                    row.details.append(_one(row, method, inst, name, seed, optimum, proven, prob.sense, tolerance,
-                                            kw))
+                    row.details.append(_one(row, prob, method, inst, name, seed, optimum, proven, tolerance, kw))
             _summarise(row)
             rows.append(row)
             if progress:
@@ -296,12 +303,14 @@ def validate(suite: str | None = None, *, seeds: Iterable[int | None] = (0, 1, 2
                   wall_time_s=time.perf_counter() - t_start)
 
 
-def _one(row: Row, method, inst, name: str, seed, optimum: float, proven: float, sense: str, tolerance: float,
+def _one(row: Row, prob, method, inst, name: str, seed, optimum: float, proven: float, tolerance: float,
          kw: dict[str, Any]) -> Run:
-    where = f"{name} seed {seed}"
+    from experiments.results import run_method
+
+    where, sense = f"{name} seed {seed}", prob.sense
     t0 = time.perf_counter()
     try:
-        res = method.run(inst, **method.resolve({"seed": seed, **kw}))
+        res = run_method(prob, method, inst, **method.resolve({"seed": seed, **kw}))
     except Exception as exc:  # a crash is recorded as a failure of the pair, the validation goes on
         el = time.perf_counter() - t0
         row.failures.append(f"{RAISED}: {where}: {type(exc).__name__}: {exc}")
@@ -314,6 +323,7 @@ def _one(row: Row, method, inst, name: str, seed, optimum: float, proven: float,
                 and viol is not None and viol <= FEASIBILITY_TOL)
     ratio = _ratio(obj, optimum, sense) if feasible else None
     wall = res.wall_time_s if res.wall_time_s and res.wall_time_s > 0 else el
+    _note_formulation(row, prob.id, res.formulation)
     run = Run(name, seed, status, obj, viol, feasible, ratio, optimum, proven, wall, res.message or "")
     if feasible and _beats(obj, proven, sense, tolerance):
         row.failures.append(f"{BEATS}: {where}: objective {_fmt(obj)} vs proven {_fmt(proven)} "
@@ -325,6 +335,16 @@ def _one(row: Row, method, inst, name: str, seed, optimum: float, proven: float,
         elif ratio < row.stated_ratio:
             row.failures.append(f"{MISSES}: {where}: ratio {ratio:.6g} < stated {row.stated_ratio:.6g}")
     return run
+
+
+def _note_formulation(row: Row, problem: str, name: str | None) -> None:
+    """Record the relation (exact / relaxation / ...) of the result's formulation, read from its FormulationInfo."""
+    if not name or name in row.formulations:
+        return
+    from formulations.components.info import FORMULATIONS
+
+    info = FORMULATIONS.get((problem, name))
+    row.formulations[name] = None if info is None else info.relation.name.lower()
 
 
 def _summarise(row: Row) -> None:
@@ -362,6 +382,9 @@ def add_parser(sub) -> None:
     p.add_argument("--tolerance", type=float, default=1e-6,
                    help="relative tolerance for 'beats the proven optimum' (default: %(default)s)")
     p.add_argument("--time-limit", type=float, default=None, help="per-run wall-time limit in seconds")
+    p.add_argument("--library", metavar="DIR", default=None,
+                   help="read this library directory only (default: instances/library and the directories that "
+                        "plugin papers register)")
     p.add_argument("--json", action="store_true", help="print the report (with every run) as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=_run)
@@ -372,6 +395,6 @@ def _run(args) -> int:
         raise InputError("--seeds", f"must be >= 1, got {args.seeds}")
     report = validate(args.suite, seeds=range(args.seeds), methods=_names(args.methods, "--methods"),
                       problems=_names(args.problems, "--problems"), tolerance=args.tolerance,
-                      time_limit=args.time_limit, progress=not args.quiet)
+                      time_limit=args.time_limit, progress=not args.quiet, library=args.library)
     print(report.to_json() if args.json else report.table())
     return report.exit_code

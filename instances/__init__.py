@@ -1,22 +1,18 @@
 """cfopt instances: frozen, validated network data, seeded generators and the instance library.
 
 ``load(name_or_path)``, ``save(instance, path)``, ``generate(scenario, *, seed, **params)``, ``list_library()``.
+Generators register themselves (:func:`instances.generators.register_generator`); :data:`GENERATORS` is the live
+registry ``{scenario: generator}``, filled by discovery on first use.
 """
 from __future__ import annotations
 
 import inspect
 
 from instances import units
-
-from instances.generators import ngo2017
-
-from instances.generators import rao2020
 from instances.errors import InputError
+from instances.generators import GENERATORS, register_generator
 from instances.instance import Instance
 from instances.library import LIBRARY_DIR, list_library, load, save
-
-#: Scenario name -> generator ``f(*, seed, **params) -> Instance``.
-GENERATORS = {"ngo2017": ngo2017.generate, "rao2020": rao2020.generate}
 
 
 def generate(scenario: str, *, seed: int, **params) -> Instance:
@@ -32,5 +28,16 @@ def generate(scenario: str, *, seed: int, **params) -> Instance:
     return gen(seed=seed, **params)
 
 
-__all__ = ["GENERATORS", "InputError", "Instance", "LIBRARY_DIR", "generate", "list_library", "load", "save",
-           "units"]
+def __getattr__(name: str):
+    """``instances.ngo2017`` / ``instances.rao2020`` (any module of :mod:`instances.generators`) for older callers."""
+    import importlib
+    import importlib.util
+
+    if not name.startswith("_") and name.isidentifier() and \
+            importlib.util.find_spec(f"instances.generators.{name}") is not None:
+        return importlib.import_module(f"instances.generators.{name}")
+    raise AttributeError(f"module 'instances' has no attribute {name!r}")
+
+
+__all__ = ["GENERATORS", "InputError", "Instance", "LIBRARY_DIR", "generate", "list_library", "load",
+           "register_generator", "save", "units"]

@@ -1,8 +1,8 @@
 """Pieces shared by the adapters that hand a Pyomo model to an off-the-shelf solver (:mod:`.highs`, :mod:`.scip`).
 
-Each adapter translates its solver's own termination enum into an :class:`Outcome` (a table keyed by enum members,
-never by matching text), collects the solver's numbers, and calls :func:`classify` and :func:`make_result`, so that
-both adapters apply the same rules of DESIGN.md §2:
+Each adapter translates its solver's own termination enum into a :class:`SolverTermination` (a table keyed by enum
+members, never by matching text), collects the solver's numbers, and calls :func:`classify` and :func:`make_result`,
+so that both adapters apply the same rules of DESIGN.md §2:
 
 * ``SOLVED`` / ``GAP_LIMIT`` with an incumbent whose relative gap is ``<= gap_tol`` -> ``optimal`` / ``global``;
   with a larger gap (the user loosened the solver's gap limit) -> ``limit`` / ``none``, message ``"gap limit: ..."``.
@@ -25,7 +25,6 @@ cfopt-level options understood by both adapters (everything else goes to the sol
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -33,13 +32,14 @@ from typing import Any
 import pyomo.environ as pe
 
 from instances.errors import InputError
+from solvers_adapters.algorithms.loop import Clock
 from solvers_adapters.base import active_objective, check_time_limit, max_violation, model_solution, objective_value
 from solvers_adapters.result import Certificate, SolveResult, Status
 
 DEFAULT_GAP_TOL = 1e-6
 
 
-class Outcome(Enum):
+class SolverTermination(Enum):
     """Solver-neutral reading of a solver's termination status."""
 
     SOLVED = "solved"              # the solver claims optimality (possibly at its own gap tolerance)
@@ -49,17 +49,6 @@ class Outcome(Enum):
     INF_OR_UNBD = "inf_or_unbd"    # proved infeasible or unbounded, not which
     LIMIT = "limit"                # a resource or user limit (time, iterations, nodes, memory, interrupt, ...)
     ERROR = "error"
-
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.t0 = time.perf_counter()
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.t0
-
-    def remaining(self, time_limit: float | None) -> float | None:
-        return None if time_limit is None else time_limit - self.elapsed()
 
 
 def split_options(options: dict[str, Any]) -> tuple[float, bool, dict[str, Any]]:
@@ -82,7 +71,7 @@ def split_options(options: dict[str, Any]) -> tuple[float, bool, dict[str, Any]]
 class Prepared:
     """What both Pyomo-interface adapters need before calling the solver."""
 
-    watch: Stopwatch
+    watch: Clock
     time_limit: float | None
     gap_tol: float
     tee: bool
@@ -92,7 +81,7 @@ class Prepared:
 
 def prepare(model: pe.ConcreteModel, time_limit: Any, options: dict[str, Any]) -> Prepared:
     """Start the clock, validate the time limit and the cfopt-level options, read the objective's sense."""
-    watch = Stopwatch()
+    watch = Clock()
     time_limit = check_time_limit(time_limit)
     gap_tol, tee, solver_options = split_options(options)
     sense = 1 if active_objective(model).sense == pe.minimize else -1
@@ -171,10 +160,10 @@ def reject_untranslated(model: pe.ConcreteModel, solver: str) -> None:
                                       f"GDP/logical transformation (e.g. 'gdp.bigm') first")
 
 
-def classify(outcome: Outcome, *, has_incumbent: bool, gap: float | None, gap_tol: float,
+def classify(outcome: SolverTermination, *, has_incumbent: bool, gap: float | None, gap_tol: float,
              solver_text: str) -> tuple[Status, Certificate, str]:
     """Apply DESIGN.md §2's status rules. ``solver_text`` is the solver's own termination text."""
-    if outcome in (Outcome.SOLVED, Outcome.GAP_LIMIT):
+    if outcome in (SolverTermination.SOLVED, SolverTermination.GAP_LIMIT):
         if not has_incumbent:
             return Status.ERROR, Certificate.NONE, f"solver claimed optimality but returned no solution ({solver_text})"
         if gap is not None and gap <= gap_tol:
@@ -182,19 +171,19 @@ def classify(outcome: Outcome, *, has_incumbent: bool, gap: float | None, gap_to
         shown = "unknown" if gap is None else f"{gap:.6g}"
         return (Status.LIMIT, Certificate.NONE,
                 f"gap limit: stopped at relative gap {shown} > gap_tol {gap_tol:.3g} ({solver_text})")
-    if outcome is Outcome.INFEASIBLE:
+    if outcome is SolverTermination.INFEASIBLE:
         return Status.INFEASIBLE, Certificate.NONE, solver_text
-    if outcome is Outcome.UNBOUNDED:
+    if outcome is SolverTermination.UNBOUNDED:
         return Status.UNBOUNDED, Certificate.NONE, solver_text
-    if outcome is Outcome.INF_OR_UNBD:
+    if outcome is SolverTermination.INF_OR_UNBD:
         return Status.INFEASIBLE, Certificate.NONE, f"infeasible or unbounded ({solver_text})"
-    if outcome is Outcome.LIMIT:
+    if outcome is SolverTermination.LIMIT:
         return Status.LIMIT, Certificate.NONE, solver_text
     return Status.ERROR, Certificate.NONE, solver_text
 
 
 def make_result(model: pe.ConcreteModel, *, loaded: bool, status: Status, certificate: Certificate,
-                solver: str, solver_version: str, versions: dict[str, str], watch: Stopwatch,
+                solver: str, solver_version: str, versions: dict[str, str], watch: Clock,
                 solver_objective: float | None = None, bound: float | None = None, gap: float | None = None,
                 iterations: int | None = None, message: str = "") -> SolveResult:
     """Assemble the SolveResult; objective and max_violation are measured on the model (None if nothing loaded).
@@ -227,7 +216,7 @@ def make_result(model: pe.ConcreteModel, *, loaded: bool, status: Status, certif
 
 
 def error_result(model: pe.ConcreteModel, *, sense: int, solver: str, solver_version: str,
-                 versions: dict[str, str], watch: Stopwatch, exc: BaseException) -> SolveResult:
+                 versions: dict[str, str], watch: Clock, exc: BaseException) -> SolveResult:
     """An exception raised by the solver itself, recorded as status ``error``."""
     return make_result(model, loaded=False, status=Status.ERROR, certificate=Certificate.NONE, solver=solver,
                        solver_version=solver_version, versions=versions, watch=watch, bound=no_bound(sense),

@@ -58,8 +58,9 @@ from pyomo.repn import generate_standard_repn
 from instances.errors import InputError
 from solvers_adapters.base import dist_version, active_objective, versions
 from solvers_adapters.result import SolveResult, Status
-from solvers_adapters._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
-                            prepare, reject_untranslated, rel_gap, run_pyomo_solver)
+from solvers_adapters._pyomo_common import (SolverTermination, classify, error_result, finite_or_inf, infeasible_bound,
+                                            make_result, no_bound, prepare, reject_untranslated, rel_gap,
+                                            run_pyomo_solver)
 
 SOLVER = "highs"
 _CONVEXITY_RTOL = 1e-9
@@ -80,29 +81,29 @@ def highs_version() -> str:
         return f"{t.versionMajor()}.{t.versionMinor()}.{t.versionPatch()}"
 
 
-def _outcome_table() -> dict[Any, Outcome]:
+def _outcome_table() -> dict[Any, SolverTermination]:
     S = _highspy().HighsModelStatus
     table = {
-        S.kOptimal: Outcome.SOLVED,
-        S.kInfeasible: Outcome.INFEASIBLE,
-        S.kUnbounded: Outcome.UNBOUNDED,
-        S.kUnboundedOrInfeasible: Outcome.INF_OR_UNBD,
-        S.kTimeLimit: Outcome.LIMIT,
-        S.kIterationLimit: Outcome.LIMIT,
-        S.kObjectiveBound: Outcome.LIMIT,
-        S.kObjectiveTarget: Outcome.LIMIT,
-        S.kNotset: Outcome.ERROR,
-        S.kLoadError: Outcome.ERROR,
-        S.kModelError: Outcome.ERROR,
-        S.kPresolveError: Outcome.ERROR,
-        S.kSolveError: Outcome.ERROR,
-        S.kPostsolveError: Outcome.ERROR,
-        S.kUnknown: Outcome.ERROR,
-        S.kModelEmpty: Outcome.ERROR,  # never used: solve() evaluates an empty model directly
+        S.kOptimal: SolverTermination.SOLVED,
+        S.kInfeasible: SolverTermination.INFEASIBLE,
+        S.kUnbounded: SolverTermination.UNBOUNDED,
+        S.kUnboundedOrInfeasible: SolverTermination.INF_OR_UNBD,
+        S.kTimeLimit: SolverTermination.LIMIT,
+        S.kIterationLimit: SolverTermination.LIMIT,
+        S.kObjectiveBound: SolverTermination.LIMIT,
+        S.kObjectiveTarget: SolverTermination.LIMIT,
+        S.kNotset: SolverTermination.ERROR,
+        S.kLoadError: SolverTermination.ERROR,
+        S.kModelError: SolverTermination.ERROR,
+        S.kPresolveError: SolverTermination.ERROR,
+        S.kSolveError: SolverTermination.ERROR,
+        S.kPostsolveError: SolverTermination.ERROR,
+        S.kUnknown: SolverTermination.ERROR,
+        S.kModelEmpty: SolverTermination.ERROR,  # never used: solve() evaluates an empty model directly
     }
     for name in ("kSolutionLimit", "kInterrupt", "kMemoryLimit", "kHighsInterrupt"):  # newer HiGHS only
         if hasattr(S, name):
-            table[getattr(S, name)] = Outcome.LIMIT
+            table[getattr(S, name)] = SolverTermination.LIMIT
     return table
 
 
@@ -215,7 +216,8 @@ def _error_lines(log: str) -> str:
     return "; ".join(lines)
 
 
-def _resolve_inf_or_unbd(h, solver_options: dict[str, Any], remaining: float | None) -> tuple[Outcome, str] | None:
+def _resolve_inf_or_unbd(h, solver_options: dict[str, Any],
+                         remaining: float | None) -> tuple[SolverTermination, str] | None:
     """Decide 'infeasible or unbounded' by solving the same constraints with a zero objective (and no Hessian):
     a feasible point proves unboundedness, infeasibility proves infeasibility. None when undecided."""
     hs = _highspy()
@@ -235,9 +237,9 @@ def _resolve_inf_or_unbd(h, solver_options: dict[str, Any], remaining: float | N
     st = probe.getModelStatus()
     feasible = int(probe.getInfo().primal_solution_status) == int(hs.SolutionStatus.kSolutionStatusFeasible)
     if st == hs.HighsModelStatus.kOptimal and feasible:
-        return Outcome.UNBOUNDED, "unbounded: a zero-objective re-solve found a feasible point"
+        return SolverTermination.UNBOUNDED, "unbounded: a zero-objective re-solve found a feasible point"
     if st == hs.HighsModelStatus.kInfeasible:
-        return Outcome.INFEASIBLE, "infeasible: a zero-objective re-solve proved infeasibility"
+        return SolverTermination.INFEASIBLE, "infeasible: a zero-objective re-solve proved infeasibility"
     return None
 
 
@@ -266,6 +268,35 @@ def _iterations(info, is_mip: bool, is_qp: bool) -> int | None:
         if int(other) > 0:
             return int(other)
     return 0
+
+
+def _numbers(outcome: SolverTermination, info, hs, res, *, is_mip: bool, has_inc: bool,
+             sense: int) -> tuple[float | None, float, float | None, bool]:
+    """(solver objective, bound, gap, loaded) of HiGHS's answer; loads the incumbent into the model if any."""
+    solver_objective = gap = None
+    bound = no_bound(sense)
+    loaded = False
+    if outcome in (SolverTermination.SOLVED, SolverTermination.GAP_LIMIT, SolverTermination.LIMIT):
+        if is_mip:
+            b = finite_or_inf(info.mip_dual_bound, hs.kHighsInf)
+            bound = b if b is not None else no_bound(sense)
+        elif outcome is SolverTermination.SOLVED and has_inc:
+            bound = float(info.objective_function_value)
+        if has_inc:
+            solver_objective = float(info.objective_function_value)
+            if is_mip:
+                gap = finite_or_inf(info.mip_gap, hs.kHighsInf)
+                if gap is None:
+                    gap = rel_gap(solver_objective, bound)
+            elif outcome is SolverTermination.SOLVED:
+                gap = 0.0
+            else:
+                gap = rel_gap(solver_objective, bound)
+            res.solution_loader.load_vars()
+            loaded = True
+    elif outcome in (SolverTermination.INFEASIBLE, SolverTermination.INF_OR_UNBD):
+        bound = infeasible_bound(sense) if outcome is SolverTermination.INFEASIBLE else no_bound(sense)
+    return solver_objective, bound, gap, loaded
 
 
 # ----------------------------------------------------------------------------------------------- entry point
@@ -297,7 +328,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options
         model_status = h.getModelStatus()
         info = h.getInfo()
         text = h.modelStatusToString(model_status)
-        outcome = _outcome_table().get(model_status, Outcome.ERROR)
+        outcome = _outcome_table().get(model_status, SolverTermination.ERROR)
         is_mip = bool(info.valid) and int(info.mip_node_count) >= 0
         has_inc = bool(info.valid) and (
             int(info.primal_solution_status) == int(hs.SolutionStatus.kSolutionStatusFeasible))
@@ -306,47 +337,25 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options
         if model_status == hs.HighsModelStatus.kModelEmpty:
             if _constant_constraints_violation(model) <= _EMPTY_MODEL_FEASTOL:
                 value = pe.value(obj.expr)
-                st, cert, msg = classify(Outcome.SOLVED, has_incumbent=True, gap=0.0, gap_tol=gap_tol,
+                st, cert, msg = classify(SolverTermination.SOLVED, has_incumbent=True, gap=0.0, gap_tol=gap_tol,
                                          solver_text=text)
                 return make_result(model, loaded=True, status=st, certificate=cert, solver_objective=value,
                                    bound=value, gap=0.0, iterations=0, message=msg, **common)
-            outcome, has_inc = Outcome.INFEASIBLE, False
+            outcome, has_inc = SolverTermination.INFEASIBLE, False
             text = f"{text}; a constant constraint is violated"
 
-        if outcome is Outcome.INF_OR_UNBD:
+        if outcome is SolverTermination.INF_OR_UNBD:
             decided = _resolve_inf_or_unbd(h, solver_options, watch.remaining(time_limit))
             if decided is not None:
                 outcome, note = decided
                 text = f"{text}; {note}"
-        if outcome is Outcome.ERROR:
+        if outcome is SolverTermination.ERROR:
             errors = _error_lines(res.solver_log)
             if errors:
                 text = f"{text}: {errors}"
 
-        solver_objective = gap = None
-        bound = no_bound(sense)
-        loaded = False
-        if outcome in (Outcome.SOLVED, Outcome.GAP_LIMIT, Outcome.LIMIT):
-            if is_mip:
-                b = finite_or_inf(info.mip_dual_bound, hs.kHighsInf)
-                bound = b if b is not None else no_bound(sense)
-            elif outcome is Outcome.SOLVED and has_inc:
-                bound = float(info.objective_function_value)
-            if has_inc:
-                solver_objective = float(info.objective_function_value)
-                if is_mip:
-                    gap = finite_or_inf(info.mip_gap, hs.kHighsInf)
-                    if gap is None:
-                        gap = rel_gap(solver_objective, bound)
-                elif outcome is Outcome.SOLVED:
-                    gap = 0.0
-                else:
-                    gap = rel_gap(solver_objective, bound)
-                res.solution_loader.load_vars()
-                loaded = True
-        elif outcome in (Outcome.INFEASIBLE, Outcome.INF_OR_UNBD):
-            bound = infeasible_bound(sense) if outcome is Outcome.INFEASIBLE else no_bound(sense)
-
+        solver_objective, bound, gap, loaded = _numbers(outcome, info, hs, res, is_mip=is_mip, has_inc=has_inc,
+                                                        sense=sense)
         status, cert, message = classify(outcome, has_incumbent=has_inc, gap=gap, gap_tol=gap_tol, solver_text=text)
         if status is Status.ERROR:
             solver_objective = gap = None

@@ -39,13 +39,13 @@ far it got; for ``infeasible``/``unbounded``/``error`` the final iterate is load
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pe
 
 from instances.errors import InputError
+from solvers_adapters.algorithms.loop import Clock
 from solvers_adapters.base import check_time_limit, max_violation, model_solution, objective_value, versions
 from solvers_adapters.nlp_compiler import CompiledNLP, compile_model
 from solvers_adapters.result import Certificate, SolveResult, Status
@@ -149,7 +149,7 @@ def _initial_point(nlp: CompiledNLP) -> np.ndarray:
 def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, hessian: str = "auto",
           hessian_max_pairs: int = 4_000_000, relax_integrality: bool = False, warm_start: bool = False,
           **options: Any) -> SolveResult:
-    t0 = time.perf_counter()
+    clock = Clock()
     res = SolveResult(solver="ipopt", solver_version=IPOPT_VERSION, versions=versions(ipopt=IPOPT_VERSION),
                       formulation=model.name)
     if cyipopt is None:
@@ -163,7 +163,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, hessian: 
         raise InputError("model", f"Ipopt cannot honour integrality ({len(nlp.integer_vars)} integer variables, "
                                   f"e.g. {nlp.integer_vars[0].name}); pass relax_integrality=True or use scip")
     exact = nlp.hess_rows is not None
-    problem_obj = (_IpoptProblem if exact else _IpoptProblemLM)(nlp, t0)
+    problem_obj = (_IpoptProblem if exact else _IpoptProblemLM)(nlp, clock.t0)
     prob = cyipopt.Problem(n=nlp.n, m=nlp.m, problem_obj=problem_obj, lb=nlp.x_lb, ub=nlp.x_ub,
                            cl=nlp.g_lb, cu=nlp.g_ub)
     opts: dict[str, Any] = {"print_level": 0, "sb": "yes"}
@@ -191,7 +191,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, hessian: 
     except Exception as exc:  # a failure inside Ipopt or a callback is an outcome, not a crash
         prob.close()
         res.status, res.message = Status.ERROR, f"{type(exc).__name__}: {exc}"
-        res.wall_time_s = time.perf_counter() - t0
+        res.wall_time_s = clock.elapsed()
         return res
     prob.close()
     code = int(info["status"])
@@ -210,7 +210,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, hessian: 
         res.objective = objective_value(model)
     res.bound = float(-np.inf) if nlp.sense > 0 else float(np.inf)  # a local solver proves no bound
     res.solution = model_solution(model) if res.objective is not None else {}
-    res.wall_time_s = time.perf_counter() - t0
+    res.wall_time_s = clock.elapsed()
     return res
 
 

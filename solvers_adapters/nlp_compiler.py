@@ -36,7 +36,6 @@ from __future__ import annotations
 import functools
 import math
 import sys
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +45,7 @@ import scipy.sparse as sp
 from pyomo.core.expr import numeric_expr as ne
 
 from instances.errors import InputError
+from solvers_adapters.algorithms.loop import Clock
 
 # ----------------------------------------------------------------------------------------------- node operations
 VAR, CONST, LIN, UNARY, POWK, MUL, DIV, POW = range(8)
@@ -538,7 +538,7 @@ def compile_model(model: pe.ConcreteModel, *, hessian: str = "auto", hessian_max
     """
     if hessian not in ("exact", "auto", "none"):
         raise InputError("hessian", f"must be 'auto', 'exact' or 'none', got {hessian!r}")
-    t0 = time.perf_counter()
+    clock = Clock()
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20000))
     try:
@@ -571,37 +571,83 @@ def compile_model(model: pe.ConcreteModel, *, hessian: str = "auto", hessian_max
     nlp.con_nodes = np.asarray(con_nodes, dtype=np.int64)
     nlp.con_offset_terms = con_offs
     _assemble(nlp, b, hessian, hessian_max_pairs)
-    nlp.compile_time_s = time.perf_counter() - t0
+    nlp.compile_time_s = clock.elapsed()
     nlp.refresh()
     return nlp
 
 
+@dataclass
+class _Graph:
+    """The flat graph arrays shared by the assembly steps of :func:`_assemble`."""
+
+    op: np.ndarray
+    # edges: one per (node, child position)
+    n_children: np.ndarray | None = None
+    edge_start: np.ndarray | None = None
+    edge_parent: np.ndarray | None = None
+    edge_child: np.ndarray | None = None
+    lin_const_slot: np.ndarray | None = None
+    # nonlinear nodes' slot in hl; POWK nodes' slot in powk_exp
+    nl_id: np.ndarray | None = None
+    powk_slot: np.ndarray | None = None
+    # nodes sorted by level (stable) and the start of each level 0..nlevels+1 in that order
+    by_level: np.ndarray | None = None
+    bounds: np.ndarray | None = None
+    # forward-mode Jacobian structure: S_n (sorted var indices) per node, entries in one flat array
+    S: list | None = None
+    sizes: np.ndarray | None = None
+    entry_start: np.ndarray | None = None
+    entry_var: np.ndarray | None = None
+
+    def nodes_of(self, L: int) -> np.ndarray:
+        """The nodes on level ``L``."""
+        return self.by_level[self.bounds[L]:self.bounds[L + 1]]
+
+
 def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> None:
+    """Turn the recorded graph into the numpy programs of ``nlp`` (values, Jacobian routing, Hessian pairs)."""
     N = len(b.op)
     nlp.n_nodes = N
-    op = np.asarray(b.op, dtype=np.int64)
+    g = _Graph(op=np.asarray(b.op, dtype=np.int64))
     level = np.asarray(b.level, dtype=np.int64)
     nlp.values = np.zeros(N)
     nlp.var_nodes = np.asarray(b.var_nodes, dtype=np.int64)
+    _assemble_constants(nlp, b, g)
+    _assemble_edges(nlp, b, g)
+    _assemble_nonlinear(nlp, b, g)
+    nlevels = int(level.max()) if N else 0
+    g.by_level = np.argsort(level, kind="stable")
+    g.bounds = np.searchsorted(level[g.by_level], np.arange(nlevels + 2))
+    nlp.levels = [_eval_level(nlp, b, g, g.nodes_of(L)) for L in range(1, nlevels + 1)]
+    _jacobian_structure(nlp, b, g)
+    _jacobian_routing(nlp.levels, b, g)
+    _reverse_routing(nlp.levels, g)
+    _root_entries(nlp, g)
+    _hessian_pairs(nlp, b, g, hessian, max_pairs)
 
-    # ---- constants
-    const_nodes = np.flatnonzero(op == CONST)
+
+def _assemble_constants(nlp: CompiledNLP, b: _Builder, g: _Graph) -> None:
+    const_nodes = np.flatnonzero(g.op == CONST)
     nlp.const_nodes = const_nodes
     nlp.const_vals = np.array([b.aux[i].value() for i in const_nodes], dtype=float)
     nlp.const_node_slot = np.arange(len(const_nodes))
     nlp._const_refresh = [(s, b.aux[i]) for s, i in enumerate(const_nodes) if not b.aux[i].fixed]
 
-    # ---- edges: one per (node, child position)
+
+def _assemble_edges(nlp: CompiledNLP, b: _Builder, g: _Graph) -> None:
+    """Edges (one per (node, child position)), the linear nodes' edge weights and their constants."""
+    N = len(g.op)
     n_children = np.fromiter((len(c) for c in b.children), dtype=np.int64, count=N)
     edge_start = np.concatenate(([0], np.cumsum(n_children)))
     E = int(edge_start[-1])
-    edge_parent = np.repeat(np.arange(N), n_children)
-    edge_child = np.fromiter((c for ch in b.children for c in ch), dtype=np.int64, count=E)
+    g.n_children, g.edge_start = n_children, edge_start
+    g.edge_parent = np.repeat(np.arange(N), n_children)
+    g.edge_child = np.fromiter((c for ch in b.children for c in ch), dtype=np.int64, count=E)
     nlp.edge_w = np.zeros(E)
     nlp._lin_edge_coefs = []
     lin_const_terms: list[_Coef] = []
     lin_const_slot = np.full(N, -1, dtype=np.int64)
-    for i in np.flatnonzero(op == LIN):
+    for i in np.flatnonzero(g.op == LIN):
         coefs, const = b.aux[i]
         e0 = edge_start[i]
         for j, cf in enumerate(coefs):
@@ -610,66 +656,69 @@ def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> No
                 nlp._lin_edge_coefs.append((e0 + j, cf))
         lin_const_slot[i] = len(lin_const_terms)
         lin_const_terms.append(const)
+    g.lin_const_slot = lin_const_slot
     nlp.lin_const = np.array([t.value() for t in lin_const_terms] + [0.0])
     nlp._const_refresh_lin = [(s, t) for s, t in enumerate(lin_const_terms) if not t.fixed]
 
-    # ---- nonlinear nodes: local Hessian slots (aa, ab, bb)
+
+def _assemble_nonlinear(nlp: CompiledNLP, b: _Builder, g: _Graph) -> None:
+    """Nonlinear nodes' local Hessian slots (aa, ab, bb) and the constant exponents of POWK nodes."""
+    op, N = g.op, len(g.op)
     nl_mask = np.isin(op, (UNARY, POWK, MUL, DIV, POW))
     nl_nodes = np.flatnonzero(nl_mask)
-    nl_id = np.full(N, -1, dtype=np.int64)
+    g.nl_id = nl_id = np.full(N, -1, dtype=np.int64)
     nl_id[nl_nodes] = np.arange(len(nl_nodes))
     nlp.nl_nodes = nl_nodes
     nlp.hl = np.zeros((len(nl_nodes), 3))
     nlp.hl[nl_id[op == MUL], 1] = 1.0  # d²(ab)/da db = 1, constant
 
     powk_nodes = np.flatnonzero(op == POWK)
-    powk_slot = np.full(N, -1, dtype=np.int64)
-    powk_slot[powk_nodes] = np.arange(len(powk_nodes))
+    g.powk_slot = np.full(N, -1, dtype=np.int64)
+    g.powk_slot[powk_nodes] = np.arange(len(powk_nodes))
     nlp.powk_exp = np.array([b.aux[i].value() for i in powk_nodes], dtype=float)
     nlp._powk_refresh = [(s, b.aux[i]) for s, i in enumerate(powk_nodes) if not b.aux[i].fixed]
 
-    # ---- per-level evaluation groups
-    nlevels = int(level.max()) if N else 0
-    levels = []
-    by_level = np.argsort(level, kind="stable")
-    bounds = np.searchsorted(level[by_level], np.arange(nlevels + 2))
-    for L in range(1, nlevels + 1):
-        nodes_L = by_level[bounds[L]:bounds[L + 1]]
-        lv = _Level()
-        opL = op[nodes_L]
-        lin = nodes_L[opL == LIN]
-        if len(lin):
-            counts = n_children[lin]
-            indptr = np.concatenate(([0], np.cumsum(counts)))
-            eids = np.concatenate([np.arange(edge_start[i], edge_start[i + 1]) for i in lin])
-            mat = sp.csr_matrix((nlp.edge_w[eids].copy(), edge_child[eids], indptr), shape=(len(lin), N))
-            lv.lin_nodes, lv.lin_matrix, lv.lin_edges = lin, mat, eids
-            lv.lin_const_slot = lin_const_slot[lin]
-        un = nodes_L[opL == UNARY]
-        if len(un):
-            fids = np.array([b.aux[i] for i in un])
-            for fid in np.unique(fids):
-                sel = un[fids == fid]
-                lv.unary.append((int(fid), sel, edge_child[edge_start[sel]], edge_start[sel], nl_id[sel]))
-        pk = nodes_L[opL == POWK]
-        if len(pk):
-            lv.powk = (pk, edge_child[edge_start[pk]], powk_slot[pk], edge_start[pk], nl_id[pk])
-        for code, attr in ((MUL, "mul"), (DIV, "div"), (POW, "pow")):
-            sel = nodes_L[opL == code]
-            if len(sel):
-                ea = edge_start[sel]
-                setattr(lv, attr, (sel, edge_child[ea], edge_child[ea + 1], ea, ea + 1, nl_id[sel]))
-        levels.append(lv)
-    nlp.levels = levels
 
-    # ---- forward-mode Jacobian structure: S_n (sorted var indices) per node, entries in one flat array
+def _eval_level(nlp: CompiledNLP, b: _Builder, g: _Graph, nodes_L: np.ndarray) -> _Level:
+    """The evaluation groups of one level: one numpy call per operation present in it."""
+    edge_start, edge_child, nl_id = g.edge_start, g.edge_child, g.nl_id
+    lv = _Level()
+    opL = g.op[nodes_L]
+    lin = nodes_L[opL == LIN]
+    if len(lin):
+        counts = g.n_children[lin]
+        indptr = np.concatenate(([0], np.cumsum(counts)))
+        eids = np.concatenate([np.arange(edge_start[i], edge_start[i + 1]) for i in lin])
+        mat = sp.csr_matrix((nlp.edge_w[eids].copy(), edge_child[eids], indptr), shape=(len(lin), nlp.n_nodes))
+        lv.lin_nodes, lv.lin_matrix, lv.lin_edges = lin, mat, eids
+        lv.lin_const_slot = g.lin_const_slot[lin]
+    un = nodes_L[opL == UNARY]
+    if len(un):
+        fids = np.array([b.aux[i] for i in un])
+        for fid in np.unique(fids):
+            sel = un[fids == fid]
+            lv.unary.append((int(fid), sel, edge_child[edge_start[sel]], edge_start[sel], nl_id[sel]))
+    pk = nodes_L[opL == POWK]
+    if len(pk):
+        lv.powk = (pk, edge_child[edge_start[pk]], g.powk_slot[pk], edge_start[pk], nl_id[pk])
+    for code, attr in ((MUL, "mul"), (DIV, "div"), (POW, "pow")):
+        sel = nodes_L[opL == code]
+        if len(sel):
+            ea = edge_start[sel]
+            setattr(lv, attr, (sel, edge_child[ea], edge_child[ea + 1], ea, ea + 1, nl_id[sel]))
+    return lv
+
+
+def _jacobian_structure(nlp: CompiledNLP, b: _Builder, g: _Graph) -> None:
+    """S_n (sorted var indices each node depends on) per node; the flat entry layout (node order) of jvals."""
+    op, N = g.op, len(g.op)
     var_of_node = np.full(N, -1, dtype=np.int64)
     var_of_node[nlp.var_nodes] = np.arange(len(nlp.var_nodes))
     S: list[np.ndarray] = [None] * N  # type: ignore[list-item]
     empty = np.zeros(0, dtype=np.int64)
     entry_start = np.zeros(N + 1, dtype=np.int64)
     # process nodes level by level so children are known; entries laid out in node order afterwards
-    for i in by_level:
+    for i in g.by_level:
         o = op[i]
         if o == VAR:
             S[i] = np.array([var_of_node[i]], dtype=np.int64)
@@ -686,11 +735,16 @@ def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> No
     n_entries = int(entry_start[-1])
     nlp.jvals = np.zeros(n_entries)
     nlp.jvals[entry_start[nlp.var_nodes]] = 1.0
-    entry_var = np.concatenate(S) if n_entries else empty
+    g.S, g.sizes, g.entry_start = S, sizes, entry_start
+    g.entry_var = np.concatenate(S) if n_entries else empty
 
+
+def _jacobian_routing(levels: list[_Level], b: _Builder, g: _Graph) -> None:
+    """Per level, the gather/multiply/segmented-sum index arrays routing child entries into parent entries."""
+    S, entry_start, edge_start = g.S, g.entry_start, g.edge_start
     for L, lv in enumerate(levels, start=1):
-        nodes_L = by_level[bounds[L]:bounds[L + 1]]
-        nodes_L = nodes_L[sizes[nodes_L] > 0]
+        nodes_L = g.nodes_of(L)
+        nodes_L = nodes_L[g.sizes[nodes_L] > 0]
         if not len(nodes_L):
             continue
         src, edg, tgt = [], [], []
@@ -712,20 +766,27 @@ def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> No
         src, edg, tgt = src[order], edg[order], tgt[order]
         starts = np.flatnonzero(np.r_[True, tgt[1:] != tgt[:-1]])
         lv.jac_src, lv.jac_edge, lv.jac_starts, lv.jac_tgt = src, edg, starts, tgt[starts]
-        # reverse routing: edges whose parent is on this level
+
+
+def _reverse_routing(levels: list[_Level], g: _Graph) -> None:
+    """Per level, the edges whose parent is on this level (and whose child depends on a variable)."""
     for L, lv in enumerate(levels, start=1):
-        nodes_L = by_level[bounds[L]:bounds[L + 1]]
-        nodes_L = nodes_L[op[nodes_L] != CONST]
+        nodes_L = g.nodes_of(L)
+        nodes_L = nodes_L[g.op[nodes_L] != CONST]
         if not len(nodes_L):
             continue
-        eids = np.concatenate([np.arange(edge_start[i], edge_start[i + 1]) for i in nodes_L])
+        eids = np.concatenate([np.arange(g.edge_start[i], g.edge_start[i + 1]) for i in nodes_L])
         if not len(eids):
             continue
-        keep = sizes[edge_child[eids]] > 0
+        keep = g.sizes[g.edge_child[eids]] > 0
         eids = eids[keep]
-        lv.rev_parent, lv.rev_child, lv.rev_edge = edge_parent[eids], edge_child[eids], eids
+        lv.rev_parent, lv.rev_child, lv.rev_edge = g.edge_parent[eids], g.edge_child[eids], eids
 
-    # ---- objective gradient and constraint Jacobian entries
+
+def _root_entries(nlp: CompiledNLP, g: _Graph) -> None:
+    """The objective gradient and the constraint Jacobian entries, read off the root nodes."""
+    S, sizes, entry_start = g.S, g.sizes, g.entry_start
+    empty = np.zeros(0, dtype=np.int64)
     o = nlp.obj_node
     nlp.obj_grad_entries = np.arange(entry_start[o], entry_start[o + 1])
     nlp.obj_grad_vars = S[o]
@@ -738,12 +799,18 @@ def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> No
     nlp.jac_cols = np.concatenate(cols) if cols else empty
     nlp.jac_entries = np.concatenate(ents) if ents else empty
 
-    # ---- Hessian pairs
-    kinds_of = {UNARY: ((0, 0, 0),), POWK: ((0, 0, 0),), MUL: ((1, 0, 1),), DIV: ((1, 0, 1), (2, 1, 1)),
-                POW: ((0, 0, 0), (1, 0, 1), (2, 1, 1))}
+
+#: op -> the local Hessian terms (slot in hl: 0 aa, 1 ab, 2 bb; child position 1; child position 2)
+_HESS_KINDS = {UNARY: ((0, 0, 0),), POWK: ((0, 0, 0),), MUL: ((1, 0, 1),), DIV: ((1, 0, 1), (2, 1, 1)),
+               POW: ((0, 0, 0), (1, 0, 1), (2, 1, 1))}
+
+
+def _hessian_pairs(nlp: CompiledNLP, b: _Builder, g: _Graph, hessian: str, max_pairs: int) -> None:
+    """Count the second-order pairs; build the Hessian pattern and pair routing unless it is declined."""
+    sizes = g.sizes
     total_pairs = 0
-    for i in nl_nodes:
-        for kind, p1, p2 in kinds_of[op[i]]:
+    for i in nlp.nl_nodes:
+        for kind, p1, p2 in _HESS_KINDS[g.op[i]]:
             s1, s2 = sizes[b.children[i][p1]], sizes[b.children[i][p2]]
             total_pairs += s1 * (s1 + 1) // 2 if p1 == p2 else s1 * s2
     nlp.hessian_pairs = int(total_pairs)
@@ -751,11 +818,17 @@ def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> No
     if not want:
         nlp.hess_rows = nlp.hess_cols = None
         return
+    _build_hessian_pairs(nlp, b, g)
+
+
+def _build_hessian_pairs(nlp: CompiledNLP, b: _Builder, g: _Graph) -> None:
+    """Every term ``v̄_n · J_cᵀ ∇²φ_n J_c`` as entry pairs routed into the fixed lower-triangular pattern."""
+    sizes, entry_start, entry_var = g.sizes, g.entry_start, g.entry_var
     pa, pb, pw, pmult, pi, pj = [], [], [], [], [], []
     any_mult = False
-    for i in nl_nodes:
-        k_nl = nl_id[i]
-        for kind, p1, p2 in kinds_of[op[i]]:
+    for i in nlp.nl_nodes:
+        k_nl = g.nl_id[i]
+        for kind, p1, p2 in _HESS_KINDS[g.op[i]]:
             c1, c2 = b.children[i][p1], b.children[i][p2]
             n1, n2 = sizes[c1], sizes[c2]
             if not n1 or not n2:
@@ -779,6 +852,7 @@ def _assemble(nlp: CompiledNLP, b: _Builder, hessian: str, max_pairs: int) -> No
             va, vb = entry_var[ea], entry_var[eb]
             pi.append(np.maximum(va, vb))
             pj.append(np.minimum(va, vb))
+    empty = np.zeros(0, dtype=np.int64)
     if pa:
         pa, pb, pw = np.concatenate(pa), np.concatenate(pb), np.concatenate(pw)
         pi, pj = np.concatenate(pi), np.concatenate(pj)

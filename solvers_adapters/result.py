@@ -105,6 +105,8 @@ class SolveResult:
     wall_time_s: float = 0.0
     iterations: int | None = None
     trace: list[float] = field(default_factory=list)
+    #: per-slot series of an online method (queues, active APs, ...), named lists
+    series: dict[str, list] = field(default_factory=dict)
     solution: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     versions: dict[str, str] = field(default_factory=dict)

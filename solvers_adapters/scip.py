@@ -48,8 +48,8 @@ from instances.errors import InputError
 from solvers_adapters._stdio import native_stdout_to_stderr
 from solvers_adapters.base import dist_version, versions
 from solvers_adapters.result import SolveResult, Status
-from solvers_adapters._pyomo_common import (Outcome, classify, error_result, finite_or_inf, infeasible_bound, make_result, no_bound,
-                            prepare, reject_untranslated, run_pyomo_solver)
+from solvers_adapters._pyomo_common import (SolverTermination, classify, error_result, finite_or_inf, infeasible_bound,
+                                            make_result, no_bound, prepare, reject_untranslated, run_pyomo_solver)
 
 SOLVER = "scip"
 
@@ -80,26 +80,26 @@ def _status_of_token() -> dict[str, int]:
     }
 
 
-def _outcome_table() -> dict[int, Outcome]:
+def _outcome_table() -> dict[int, SolverTermination]:
     S = _scip().SCIP_STATUS
     return {
-        S.OPTIMAL: Outcome.SOLVED,
-        S.GAPLIMIT: Outcome.GAP_LIMIT,
-        S.INFEASIBLE: Outcome.INFEASIBLE,
-        S.UNBOUNDED: Outcome.UNBOUNDED,
-        S.INFORUNBD: Outcome.INF_OR_UNBD,
-        S.TIMELIMIT: Outcome.LIMIT,
-        S.NODELIMIT: Outcome.LIMIT,
-        S.TOTALNODELIMIT: Outcome.LIMIT,
-        S.STALLNODELIMIT: Outcome.LIMIT,
-        S.MEMLIMIT: Outcome.LIMIT,
-        S.SOLLIMIT: Outcome.LIMIT,
-        S.BESTSOLLIMIT: Outcome.LIMIT,
-        S.RESTARTLIMIT: Outcome.LIMIT,
-        S.PRIMALLIMIT: Outcome.LIMIT,
-        S.DUALLIMIT: Outcome.LIMIT,
-        S.USERINTERRUPT: Outcome.LIMIT,
-        S.UNKNOWN: Outcome.ERROR,
+        S.OPTIMAL: SolverTermination.SOLVED,
+        S.GAPLIMIT: SolverTermination.GAP_LIMIT,
+        S.INFEASIBLE: SolverTermination.INFEASIBLE,
+        S.UNBOUNDED: SolverTermination.UNBOUNDED,
+        S.INFORUNBD: SolverTermination.INF_OR_UNBD,
+        S.TIMELIMIT: SolverTermination.LIMIT,
+        S.NODELIMIT: SolverTermination.LIMIT,
+        S.TOTALNODELIMIT: SolverTermination.LIMIT,
+        S.STALLNODELIMIT: SolverTermination.LIMIT,
+        S.MEMLIMIT: SolverTermination.LIMIT,
+        S.SOLLIMIT: SolverTermination.LIMIT,
+        S.BESTSOLLIMIT: SolverTermination.LIMIT,
+        S.RESTARTLIMIT: SolverTermination.LIMIT,
+        S.PRIMALLIMIT: SolverTermination.LIMIT,
+        S.DUALLIMIT: SolverTermination.LIMIT,
+        S.USERINTERRUPT: SolverTermination.LIMIT,
+        S.UNKNOWN: SolverTermination.ERROR,
     }
 
 
@@ -160,7 +160,7 @@ def _status_line(log: str, fallback: str) -> str:
     return fallback
 
 
-def _resolve_inf_or_unbd(s, remaining: float | None) -> tuple[Outcome, str] | None:
+def _resolve_inf_or_unbd(s, remaining: float | None) -> tuple[SolverTermination, str] | None:
     """Decide SCIP's 'infeasible or unbounded' by re-solving with a zero objective: a feasible point proves
     unboundedness, infeasibility proves infeasibility. None when undecided."""
     S = _scip().SCIP_STATUS
@@ -174,9 +174,9 @@ def _resolve_inf_or_unbd(s, remaining: float | None) -> tuple[Outcome, str] | No
         s.optimize()
     st = scip_status(s)
     if s.getNSols() > 0:
-        return Outcome.UNBOUNDED, "unbounded: a zero-objective re-solve found a feasible point"
+        return SolverTermination.UNBOUNDED, "unbounded: a zero-objective re-solve found a feasible point"
     if st == S.INFEASIBLE:
-        return Outcome.INFEASIBLE, "infeasible: a zero-objective re-solve proved infeasibility"
+        return SolverTermination.INFEASIBLE, "infeasible: a zero-objective re-solve proved infeasibility"
     return None
 
 
@@ -206,22 +206,23 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options
         s = opt._solver_model
         infinity = s.infinity()
         code = scip_status(s)
-        outcome = _outcome_table().get(code, Outcome.ERROR)
+        outcome = _outcome_table().get(code, SolverTermination.ERROR)
         text = _status_line(res.solver_log, f"SCIP status {s.getStatus()!r}")
         iterations = int(s.getNTotalNodes())
         nsols = s.getNSols()
 
-        if outcome is Outcome.INF_OR_UNBD:
+        if outcome is SolverTermination.INF_OR_UNBD:
             decided = _resolve_inf_or_unbd(s, watch.remaining(time_limit))
             if decided is not None:
                 outcome, note = decided
                 text = f"{text}; {note}"
 
-        has_inc = nsols > 0 and outcome in (Outcome.SOLVED, Outcome.GAP_LIMIT, Outcome.LIMIT)
+        has_inc = nsols > 0 and outcome in (SolverTermination.SOLVED, SolverTermination.GAP_LIMIT,
+                                            SolverTermination.LIMIT)
         solver_objective = gap = None
         bound = no_bound(sense)
         loaded = False
-        if outcome in (Outcome.SOLVED, Outcome.GAP_LIMIT, Outcome.LIMIT):
+        if outcome in (SolverTermination.SOLVED, SolverTermination.GAP_LIMIT, SolverTermination.LIMIT):
             b = finite_or_inf(s.getDualbound(), infinity)
             bound = b if b is not None else no_bound(sense)
             if has_inc:
@@ -229,7 +230,7 @@ def solve(model: pe.ConcreteModel, *, time_limit: float | None = None, **options
                 gap = finite_or_inf(s.getGap(), infinity)
                 res.solution_loader.load_vars()
                 loaded = True
-        elif outcome is Outcome.INFEASIBLE:
+        elif outcome is SolverTermination.INFEASIBLE:
             bound = infeasible_bound(sense)
 
         status, cert, message = classify(outcome, has_incumbent=has_inc, gap=gap, gap_tol=gap_tol, solver_text=text)

@@ -1,31 +1,36 @@
 """Test-only problem ``test-sleep`` for tests/test_sweep.py, imported by sweeps through a study's ``modules`` key
 (in the parent and in every worker process).
 
-Methods: ``sleep`` (sleeps ``sleep_s`` seconds, then returns an optimal result whose objective and per-user
-``sinr`` derive from the instance), ``boom`` (raises RuntimeError), ``limit`` (returns status ``limit``, as a solver
-that gave up would).
+Methods (each returns an :class:`~solvers_adapters.algorithms.Outcome`, turned into the row by
+:func:`experiments.results.make_result`): ``sleep`` (sleeps ``sleep_s`` seconds, then returns an optimal point whose
+per-user ``sinr`` derives from the instance; the evaluator's objective is its minimum), ``boom`` (raises
+RuntimeError), ``limit`` (returns status ``limit``, as a solver that gave up would).
 """
 from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from experiments.options import Option
 from experiments.registry import PROBLEMS, Method, Problem, register
-from solvers_adapters.result import SolveResult
+from models.common.evaluation import Evaluation
+from solvers_adapters.algorithms import Outcome
+from solvers_adapters.result import Status
 
 
 def _evaluate(instance, solution, **options):
-    return None
+    """The objective of a ``sleep`` point is its smallest per-user ``sinr`` (no constraints)."""
+    sinr = np.asarray(solution["sinr"], dtype=float)
+    return Evaluation(objective=float(sinr.min()), unit="", objectives={"min_sinr": float(sinr.min())},
+                      per_user={}, power={}, violations={})
 
 
 def _sleep(instance, *, sleep_s: float = 0.0, seed=None, time_limit=None, **options):
-    t0 = time.perf_counter()
     time.sleep(sleep_s)
     sinr = instance.beta.sum(axis=0)
-    return SolveResult(problem="test-sleep", formulation="none", method="sleep", solver="cfopt", status="optimal",
-                       certificate="none", objective=float(sinr.min()), wall_time_s=time.perf_counter() - t0,
-                       iterations=1, trace=[float(sinr.min())], solution={"sinr": sinr}, seed=seed,
-                       instance=instance.name, instance_hash=instance.content_hash)
+    return Outcome(status=Status.OPTIMAL, point={"sinr": sinr}, formulation="none", iterations=1,
+                   trace=[float(sinr.min())])
 
 
 def _boom(instance, *, seed=None, time_limit=None, **options):
@@ -33,8 +38,7 @@ def _boom(instance, *, seed=None, time_limit=None, **options):
 
 
 def _limit(instance, *, seed=None, time_limit=None, **options):
-    return SolveResult(problem="test-sleep", method="limit", solver="cfopt", status="limit", certificate="none",
-                       objective=None, bound=float("inf"), seed=seed, message="gave up: iteration limit")
+    return Outcome(status=Status.LIMIT, formulation="none", bound=float("inf"), message="gave up: iteration limit")
 
 
 if "test-sleep" not in PROBLEMS:

@@ -7,7 +7,9 @@ import sys
 
 from experiments.cli import main
 from experiments.registry import Method, Problem, PROBLEMS
-from solvers_adapters import SolveResult, Status
+from models.common.evaluation import Evaluation
+from solvers_adapters import Certificate, SolveResult, Status
+from solvers_adapters.algorithms import Outcome
 
 CFOPT = shutil.which("cfopt")
 
@@ -81,14 +83,18 @@ def test_demo_runs_the_main_job_and_rescored_objective():
 def test_solve_and_compare_through_the_registry(capsys, monkeypatch):
     """A registered toy problem goes through `cfopt solve/compare`, printing SolveResult JSON (DESIGN.md §2)."""
     def exact(inst, **kw):
-        return SolveResult(problem="toy", method="exact", status="optimal", certificate="global", objective=1.0,
-                           bound=1.0, gap=0.0, instance=inst.name, instance_hash=inst.content_hash)
+        return Outcome(status=Status.OPTIMAL, certificate=Certificate.GLOBAL, point={"v": 1.0}, formulation="toy",
+                       bound=1.0, gap=0.0)
 
     def heur(inst, **kw):
-        return SolveResult(problem="toy", method="greedy", status="feasible", certificate="stationary",
-                           objective=0.9, bound=float("inf"), seed=kw.get("seed"))
+        return Outcome(status=Status.FEASIBLE, certificate=Certificate.STATIONARY, point={"v": 0.9},
+                       formulation="toy", bound=float("inf"))
 
-    toy = Problem("toy", "none", "a toy", evaluate=lambda i, s: None,
+    def evaluate(inst, solution):          # the toy's evaluator: objective = v, nothing to violate
+        v = float(solution["v"])
+        return Evaluation(objective=v, unit="1", objectives={"v": v}, per_user={}, power={}, violations={})
+
+    toy = Problem("toy", "none", "a toy", evaluate=evaluate,
                   methods={"exact": Method("exact", exact, "exact"), "greedy": Method("greedy", heur, "heuristic")})
     monkeypatch.setitem(PROBLEMS, "toy", toy)
     assert main(["solve", "toy", "--instance", "demo", "--method", "exact", "--json"]) == 0

@@ -82,6 +82,21 @@ def test_compare_json_is_exactly_one_document_in_a_fresh_process(pid):
     assert unit and f"objective [{unit}]" in lines[0]
 
 
+# ------------------------------------------------------------------------------------------- the method contract
+@pytest.mark.parametrize("pid,method", PAIRS)
+def test_every_method_returns_an_outcome(pid, method):
+    """``Method.run`` returns an Outcome (why it stopped, the point, the evaluation context), never a finished
+    SolveResult: only experiments.results.make_result re-scores a point (DESIGN.md §1)."""
+    from solvers_adapters.algorithms import Outcome
+    from solvers_adapters.result import Certificate, Status
+
+    m = experiments.PROBLEMS[pid].method(method)
+    out = m.run(experiments._instance(QUICK[pid]), **m.resolve({}))
+    assert isinstance(out, Outcome), (pid, method, type(out).__name__)
+    assert isinstance(out.status, Status) and isinstance(out.certificate, Certificate)
+    assert out.formulation and out.context, (pid, method)
+
+
 # ------------------------------------------------------------------------------------------------- re-scoring
 def _assert_rescores(pid, name, res):
     """The result re-scores to its own numbers: via the Python API, and via its JSON form (what cfopt evaluate reads)."""

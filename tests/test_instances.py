@@ -351,3 +351,36 @@ def test_generate_dispatch_errors():
         instances.generate("ngo2017", seed=0, aps=2, users=2, colour="red")
     assert exc.value.field == "colour"
     assert set(instances.GENERATORS) == {"ngo2017", "rao2020"}
+
+
+# ----------------------------------------------------------------------------------------- blocks and registration
+def test_blocks_are_typed_checked_and_hashed(tiny):
+    from instances.blocks import BLOCKS, PilotBlock
+
+    assert "pilots" in BLOCKS and tiny.blocks == {} and tiny.block("pilots") is None and tiny.pilot_seqs is None
+    psi = np.eye(tiny.tau_p, tiny.K, dtype=complex)[:, [0, 1, 0]] if tiny.tau_p < tiny.K else np.eye(tiny.K)
+    with_block = tiny.replace(blocks={"pilots": PilotBlock(psi)})
+    assert with_block.content_hash != tiny.content_hash
+    assert with_block == tiny.replace(pilot_seqs=psi)                     # the legacy keyword sets the same block
+    assert with_block.replace(blocks={}).content_hash == tiny.content_hash
+    d = with_block.to_dict()
+    assert set(d["blocks"]) == {"pilots"} and "pilot_seqs" not in d and "blocks" not in tiny.to_dict()
+    assert Instance.from_dict(d) == with_block
+    with pytest.raises(InputError) as exc:
+        tiny.replace(blocks={"multicast": {"groups": [0]}})
+    assert exc.value.field == "blocks.multicast"
+    with pytest.raises(InputError) as exc:
+        Instance.from_dict({**d, "blocks": {"pilots": {"sequences": d["blocks"]["pilots"]["sequences"], "x": 1}}})
+    assert exc.value.field == "blocks.pilots.x"
+
+
+def test_generators_register_themselves():
+    from instances.generators import discover, register_generator
+
+    reg = discover()
+    assert reg["ngo2017"] is instances.ngo2017.generate and reg["rao2020"] is instances.generators.rao2020.generate
+    with pytest.raises(ValueError):
+        register_generator("ngo2017")(lambda *, seed: None)
+    with pytest.raises(InputError) as exc:
+        instances.generate("hexagon", seed=0)
+    assert exc.value.field == "scenario" and "ngo2017" in exc.value.message

@@ -109,17 +109,53 @@ def test_dispatch_and_parameter_errors():
 def test_json_round_trip_and_pickle(rnd, tmp_path):
     path = rnd.save(tmp_path / "r.json")
     data = json.loads(path.read_text())
-    assert np.shape(data["pilot_seqs"]) == (rnd.tau_p, rnd.K, 2)
+    assert np.shape(data["blocks"]["pilots"]["sequences"]) == (rnd.tau_p, rnd.K, 2)
+    assert "pilot_seqs" not in data             # written as the pilots block
     assert data["content_hash"] == rnd.content_hash and data["pilots"] is None
     assert_same(rnd, Instance.load(path))
     assert_same(rnd, Instance.from_dict(rnd.to_dict()))
     for copy_of in (lambda x: pickle.loads(pickle.dumps(x)), copy.deepcopy):
         assert_same(rnd, copy_of(rnd))
     # editing one pilot entry breaks the stored hash
-    data["pilot_seqs"][0][0][0] *= -1
+    data["blocks"]["pilots"]["sequences"][0][0][0] *= -1
     with pytest.raises(InputError) as exc:
         Instance.from_dict(data)
     assert exc.value.field in ("content_hash", "pilot_seqs")
+
+
+def test_old_files_with_top_level_pilot_seqs_load_with_the_same_hash(rnd, tmp_path):
+    """Files written before the pilots block (top-level ``pilot_seqs`` [tau_p][K][2]) load into the block, and
+    the hash (pinned by cards and tests) is the one stored in the file."""
+    data = rnd.to_dict()
+    data["pilot_seqs"] = data.pop("blocks")["pilots"]["sequences"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    back = Instance.load(old)
+    assert back.content_hash == rnd.content_hash == data["content_hash"]
+    assert np.array_equal(back.pilot_seqs, rnd.pilot_seqs) and back.block("pilots") == rnd.block("pilots")
+    assert not back.pilot_seqs.flags.writeable
+    with pytest.raises(AttributeError):
+        back.pilot_seqs = None                    # a read-only property now
+    data["pilot_seqs"][0][0][0] *= -1
+    with pytest.raises(InputError) as exc:
+        Instance.from_dict(data)
+    assert exc.value.field == "content_hash"
+    both = dict(data, blocks={"pilots": {"sequences": data["pilot_seqs"]}})
+    with pytest.raises(InputError) as exc:
+        Instance.from_dict(both)
+    assert exc.value.field == "pilot_seqs"
+
+
+#: content hashes of the library's rao2020 instances, stored before the pilots block existed
+_IOT_HASHES = {"tiny-iot-01": "f0e148a0fc770874", "tiny-iot-02": "d11d7e5d1d046f90",
+               "tiny-iot-03": "4faf20172259d578", "tiny-iot-04": "5d67acde3f87e4d7",
+               "tiny-iot-05": "92c171df5c107422", "tiny-iot-06": "9dcf0ec248590c5e"}
+
+
+@pytest.mark.parametrize("name", sorted(_IOT_HASHES))
+def test_library_pilot_block_hashes_unchanged(name):
+    inst = instances.load(name)
+    assert inst.content_hash == _IOT_HASHES[name] and inst.pilot_seqs is not None
 
 
 def test_hash_and_file_unchanged_without_pilot_seqs(rnd):

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from experiments.registry import Method, load_all
@@ -69,17 +70,33 @@ def test_stated_ratios_are_declared():
                 assert "stated ratio" in m.description
 
 
+SCALE = "_test_objective_scale"   # a point key the test's evaluator wrapper reads (the real evaluator ignores it)
+
+
 def _exact_scaled(factor):
+    """The exact method's point, marked so that the wrapped evaluator reports objective × ``factor`` (a method
+    cannot fake its objective: make_result re-scores every point)."""
     def run_(instance, **kw):
-        res = load_all()["iot-uplink-maxmin"].methods["exact"].run(instance, **kw)
-        return dataclasses.replace(res, objective=res.objective * factor, method="broken")
+        out = load_all()["iot-uplink-maxmin"].methods["exact"].run(instance, **kw)
+        return dataclasses.replace(out, point={**out.point, SCALE: factor})
 
     return run_
 
 
+def _scaling_evaluator(evaluate):
+    def scaled(instance, solution, **context):
+        ev = evaluate(instance, {k: v for k, v in solution.items() if k != SCALE}, **context)
+        factor = solution.get(SCALE)
+        return ev if factor is None else dataclasses.replace(ev, objective=ev.objective * factor)
+
+    return scaled
+
+
 @pytest.fixture
 def broken(monkeypatch):
-    methods = load_all()["iot-uplink-maxmin"].methods
+    problem = load_all()["iot-uplink-maxmin"]
+    monkeypatch.setattr(problem, "evaluate", _scaling_evaluator(problem.evaluate))
+    methods = problem.methods
     monkeypatch.setitem(methods, "too-good", Method("too-good", _exact_scaled(1.01), "heuristic",
                                                     "the exact point with its objective × 1.01", stated_ratio=0.5))
     monkeypatch.setitem(methods, "too-weak", Method("too-weak", _exact_scaled(0.5), "heuristic",
@@ -120,8 +137,8 @@ def test_infeasible_or_raising_methods_fail(monkeypatch):
     methods = load_all()["iot-uplink-maxmin"].methods
 
     def infeasible(instance, **kw):
-        res = methods["full-power"].run(instance, **kw)
-        return dataclasses.replace(res, max_violation=1e-3)
+        out = methods["full-power"].run(instance, **kw)      # η = 1; 1.001 violates η ≤ 1 by 1e-3
+        return dataclasses.replace(out, point={**out.point, "eta": np.asarray(out.point["eta"]) * 1.001})
 
     def crash(instance, **kw):
         raise RuntimeError("boom")

@@ -32,32 +32,45 @@ Epigraph bounds: t_lo = min_k SINR_k(1) (η = 1 is feasible, so t* ≥ t_lo) and
 t_hi = min_k a_k / (B_kk + c_k) = min_k 1/(Bn_kk + cn_k) (SINR_k ≤ a_k η_k/(B_kk η_k + c_k), increasing in η_k ≤ 1;
 B_kk ≥ 0), so the box [t_lo, t_hi] cuts off nothing and tightens SCIP's McCormick relaxations.
 
-Build time (dense rows, measured on this machine with Pyomo 6.10): K = 40 about 0.02 s, K = 200 about 0.5 s
-(see ``tests/test_iot_uplink_pc.py``). Every solve through :func:`solvers_adapters.solve_model` re-translates the
-model (K = 200: ~1 s per LP); the bisection of :mod:`solvers_adapters.iot.uplink` therefore also has a direct highspy
-path for benchmarks (same LP, same verdicts).
 """
 from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
+from formulations.components.info import FormulationInfo, ProblemClass, Relation, register_formulation
+from formulations.components.linear import linear as _linear
+from formulations.components.params import set_params
 from instances.errors import InputError
-from models.iot.system import check_targets
 from models.common.sinr import LinearFractional
+from models.iot.system import check_targets
 
-__all__ = ["PROBLEM_MAXMIN", "PROBLEM_TARGET", "FORMULATIONS", "check_lf", "maxmin_bracket", "build_maxmin_feasibility",
-           "set_target", "build_maxmin_epigraph", "build_min_power", "set_targets", "extract"]
+__all__ = ["PROBLEM_MAXMIN", "PROBLEM_TARGET", "INFO_FEASIBILITY", "INFO_EPIGRAPH", "INFO_MIN_POWER", "INFO_SMALLCELL",
+           "check_lf", "maxmin_bracket", "build_maxmin_feasibility", "set_target", "build_maxmin_epigraph", "build_min_power",
+           "set_targets", "extract"]
 
 PROBLEM_MAXMIN = "iot-uplink-maxmin"
 PROBLEM_TARGET = "iot-uplink-target"
-#: formulation name -> (problem, problem class, relation)
-FORMULATIONS = {
-    "lp-feasibility": (PROBLEM_MAXMIN, "LP", "exact"),
-    "epigraph": (PROBLEM_MAXMIN, "QCP (nonconvex, bilinear)", "exact"),
-    "min-power-lp": (PROBLEM_TARGET, "LP", "exact"),
-}
+INFO_FEASIBILITY = register_formulation(FormulationInfo(
+    PROBLEM_MAXMIN, "lp-feasibility", ProblemClass.LP, Relation.EXACT, objectives=("min_sinr",), parameters=("t",),
+    description="for a fixed SINR level t: min Σ η s.t. t (Bn η + cn) ≤ η, 0 ≤ η ≤ 1 (feasible ⇔ t ≤ t*)"))
+INFO_EPIGRAPH = register_formulation(FormulationInfo(
+    PROBLEM_MAXMIN, "epigraph", ProblemClass.QCP, Relation.EXACT, objectives=("min_sinr",),
+    description="max t s.t. t (Bn η + cn) ≤ η (bilinear, nonconvex), 0 ≤ η ≤ 1, t in the analytic bracket"))
+INFO_MIN_POWER = register_formulation(FormulationInfo(
+    PROBLEM_TARGET, "min-power-lp", ProblemClass.LP, Relation.EXACT, objectives=("total_power_w",),
+    parameters=("t", "p"), description="(13): min Σ p_k η_k s.t. SINR_k ≥ t_k (linear rows / a_k), 0 ≤ η ≤ 1"))
+
+#: the small-cell baseline's max-min problems (Paper A (25)) use the same LP on their own LinearFractional
+INFO_SMALLCELL = tuple(register_formulation(FormulationInfo(
+    problem, "lp-feasibility", ProblemClass.LP, Relation.EXACT, objectives=("min_sinr",), parameters=("t",),
+    description="the LP feasibility test on the small-cell effective SINRs ω̄ / μ̄ (feasible ⇔ t ≤ t*)"))
+    for problem in ("iot-smallcell-uplink-maxmin", "iot-smallcell-downlink-maxmin"))
+
+
+def _meta(info: FormulationInfo, K: int) -> dict:
+    return {"problem": info.problem, "formulation": info.name, "problem_class": info.problem_class.value,
+            "relation": info.relation.value, "K": K}
 
 
 def check_lf(lf) -> LinearFractional:
@@ -100,10 +113,6 @@ def _rows(lf: LinearFractional):
     return n.B.tolist(), n.c.tolist()
 
 
-def _linear(coefs, vars_) -> LinearExpression:
-    return LinearExpression([MonomialTermExpression((c, v)) for c, v in zip(coefs, vars_)])
-
-
 def _eta(m, K: int) -> list:
     m.K = pyo.RangeSet(0, K - 1)
     m.eta = pyo.Var(m.K, bounds=(0.0, 1.0), initialize=1.0)
@@ -135,8 +144,7 @@ def build_maxmin_feasibility(lf: LinearFractional, *, t: float | None = None) ->
     m.t = pyo.Param(mutable=True, initialize=t0, within=pyo.NonNegativeReals)
     _sinr_rows(m, m.t, Bn, cn, eta, per_thing=False)
     m.obj = pyo.Objective(expr=_linear([1.0] * K, eta), sense=pyo.minimize)
-    m._cfopt = {"problem": PROBLEM_MAXMIN, "formulation": "lp-feasibility", "problem_class": "LP",
-                "relation": "exact", "K": K}
+    m._cfopt = _meta(INFO_FEASIBILITY, K)
     return m
 
 
@@ -145,7 +153,7 @@ def set_target(model: pyo.ConcreteModel, t: float) -> None:
     t = float(t)
     if not (t >= 0 and np.isfinite(t)):
         raise InputError("t", f"SINR level must be finite and ≥ 0, got {t!r}")
-    model.t.set_value(t)
+    set_params(model, t=t)
 
 
 def build_maxmin_epigraph(lf: LinearFractional, *, t_bounds: tuple[float, float] | None = None) -> pyo.ConcreteModel:
@@ -165,8 +173,7 @@ def build_maxmin_epigraph(lf: LinearFractional, *, t_bounds: tuple[float, float]
     m.t = pyo.Var(bounds=(lo, hi), initialize=lo)
     _sinr_rows(m, m.t, Bn, cn, eta, per_thing=False)
     m.obj = pyo.Objective(expr=m.t, sense=pyo.maximize)
-    m._cfopt = {"problem": PROBLEM_MAXMIN, "formulation": "epigraph",
-                "problem_class": FORMULATIONS["epigraph"][1], "relation": "exact", "K": K}
+    m._cfopt = _meta(INFO_EPIGRAPH, K)
     return m
 
 
@@ -189,19 +196,17 @@ def build_min_power(lf: LinearFractional, targets, *, weights=None) -> pyo.Concr
     m.p = pyo.Param(m.K, mutable=True, initialize=dict(enumerate(p.tolist())), within=pyo.NonNegativeReals)
     _sinr_rows(m, m.t, Bn, cn, eta, per_thing=True)
     m.obj = pyo.Objective(expr=pyo.quicksum(m.p[k] * eta[k] for k in range(K)), sense=pyo.minimize)
-    m._cfopt = {"problem": PROBLEM_TARGET, "formulation": "min-power-lp", "problem_class": "LP",
-                "relation": "exact", "K": K}
+    m._cfopt = _meta(INFO_MIN_POWER, K)
     return m
 
 
 def set_targets(model: pyo.ConcreteModel, targets) -> None:
     """New per-thing targets for a :func:`build_min_power` model (no rebuild)."""
-    K = model._cfopt["K"]
-    for k, v in enumerate(check_targets(targets, K)):
-        model.t[k].set_value(float(v))
+    set_params(model, t=check_targets(targets, model._cfopt["K"]))
 
 
-def extract(model: pyo.ConcreteModel) -> np.ndarray:
-    """η [K] at the model's current values (None values -> nan)."""
+def extract(model: pyo.ConcreteModel) -> dict[str, np.ndarray]:
+    """``{"eta": η [K]}`` at the model's current values (None values -> nan)."""
     K = model._cfopt["K"]
-    return np.array([np.nan if model.eta[k].value is None else float(model.eta[k].value) for k in range(K)])
+    return {"eta": np.array([np.nan if model.eta[k].value is None else float(model.eta[k].value)
+                             for k in range(K)])}

@@ -68,9 +68,14 @@ import math
 import numpy as np
 import pyomo.environ as pyo
 
+from formulations.components.info import FormulationInfo, ProblemClass, Relation, register_formulation
+from formulations.components.params import set_params as _set_params
 from instances.errors import InputError
+from models.uplink_ee.diagonal import (diagonal_sinr, dominance_pairs, epigraph_coefficients, point_values,
+                                       require_orthogonal)
 
-__all__ = ["PROBLEM", "FORMULATION", "FORMULATION_RELAXED", "PROBLEM_CLASS", "RELATION", "OBJECTIVES", "build",
+__all__ = ["PROBLEM", "FORMULATION", "FORMULATION_RELAXED", "PROBLEM_CLASS", "RELATION", "OBJECTIVES", "INFO",
+           "INFO_SUM_SE", "INFO_RELAXED", "set_params", "build",
            "extract", "dominance_pairs", "set_point", "set_sum_se_max", "set_objective", "set_se_qos",
            "diagonal_sinr", "sizes", "objective_value"]
 
@@ -80,16 +85,17 @@ FORMULATION_RELAXED = "nlp-relaxed"
 PROBLEM_CLASS = "MINLP"
 RELATION = "exact"
 OBJECTIVES = ("ee", "sum_se")
+PARAMETERS = ("se_qos", "sum_se_max")
 
-
-def _require_orthogonal(data) -> None:
-    cp = np.asarray(data.moments.copilot, dtype=bool)
-    K = cp.shape[0]
-    shared = np.argwhere(cp & ~np.eye(K, dtype=bool))
-    if len(shared):
-        t, i = (int(v) for v in shared[0])
-        raise InputError("pilots", f"UEs {t} and {i} share a pilot; the exact uplink-ee MINLP needs orthogonal "
-                                   "pilots (its diagonal LSFD form of the SINR is exact only then)")
+INFO = register_formulation(FormulationInfo(
+    PROBLEM, FORMULATION, ProblemClass.MINLP, Relation.EXACT, objectives=OBJECTIVES, parameters=PARAMETERS,
+    description="problem (11) with the EE ratio as an epigraph; orthogonal pilots, optimal LSFD (SCIP, global)"))
+INFO_SUM_SE = register_formulation(FormulationInfo(
+    PROBLEM, f"{FORMULATION}-sum-se", ProblemClass.MINLP, Relation.EXACT, objectives=("sum_se",),
+    parameters=PARAMETERS, description="the same model maximising Σ SE: the SE-max end point of the EE–SE front"))
+INFO_RELAXED = register_formulation(FormulationInfo(
+    PROBLEM, FORMULATION_RELAXED, ProblemClass.NLP, Relation.RELAXATION, objectives=OBJECTIVES,
+    parameters=PARAMETERS, description="relaxation (13) of the same model (d ∈ [0, 1]); solved locally by Ipopt"))
 
 
 def _prepare(data_or_instance, se_qos):
@@ -99,80 +105,6 @@ def _prepare(data_or_instance, se_qos):
     if isinstance(data_or_instance, UplinkEE):
         return data_or_instance
     return prepare(data_or_instance, se_qos=se_qos)
-
-
-def diagonal_sinr(data, eta, d) -> np.ndarray:
-    """SINR_t = Σ_m d_mt p_t μ_mtt² / Λ_mt(p) [K] (orthogonal pilots, optimal LSFD; see the module docstring).
-    Equals ``data.sinr(eta, d)`` for binary d (tested)."""
-    _require_orthogonal(data)
-    mo = data.moments
-    p = np.clip(np.asarray(eta, dtype=float), 0, None) * data.p_max
-    lam = np.einsum("mti,i->mt", mo.nu, p) + mo.n
-    mu2 = np.einsum("mtt->mt", mo.mu) ** 2
-    term = np.divide(mu2 * p[None, :], lam, out=np.zeros_like(lam), where=lam > 0)
-    return np.sum(np.asarray(d, dtype=float) * term, axis=0)
-
-
-def _coefficients(data) -> dict:
-    """numpy data of the model (see the module docstring for the symbols)."""
-    mo = data.moments
-    M, K = data.M, data.K
-    pmax = np.asarray(data.p_max, dtype=float)
-    mu2 = np.einsum("mtt->mt", mo.mu) ** 2                                 # μ_mtt²   [M, K]
-    nu_tt = np.einsum("mtt->mt", mo.nu)                                    # ν_mtt    [M, K]
-    n = np.asarray(mo.n, dtype=float)
-    usable = (n > 0) & (mu2 > 0)
-    safe_n = np.where(usable, n, 1.0)
-    c = mo.nu * pmax[None, None, :] / safe_n[:, :, None]                   # c_mti    [M, K, K]
-    rbar = np.where(usable, mu2 * pmax[None, :] / (pmax[None, :] * nu_tt + safe_n), 0.0)
-    scale = 1.0 / (1.0 + c.sum(axis=2))                                    # 1/(1 + Σ_i c_mti)
-    c_tt = np.einsum("mtt->mt", c)
-    sinr_hi = rbar.sum(axis=0)                                             # [K]
-    w = float(data.prelog)
-    se_hi = w * np.log2(1.0 + sinr_hi)
-    pw = data.power
-    B = float(data.bandwidth_hz)
-    const = float(pw.const)
-    eta_coef = np.asarray(pw.eta_coef, dtype=float)
-    d_coef = np.asarray(pw.d_coef, dtype=float)
-    c_rate = float(pw.c_rate)
-    rate_hi = B * float(se_hi.sum())                                        # bit/s
-    p_lo = const + float(np.sum(d_coef.min(axis=0)))                        # every UE served by ≥ 1 AP, η = 0
-    p_hi = const + float(eta_coef.sum()) + float(d_coef.sum()) + c_rate * rate_hi
-    # EE = R / (P_s + c R) is increasing in R and decreasing in P_s: EE ≤ R_hi / (P_lo + c R_hi)
-    ee_hi = rate_hi / (p_lo + c_rate * rate_hi) / 1e6 if rate_hi > 0 else 0.0
-    return dict(M=M, K=K, c=c, c_tt=c_tt, scale=scale, rbar=rbar, usable=usable, sinr_hi=sinr_hi, se_hi=se_hi,
-                w=w, B=B, const=const, eta_coef=eta_coef, d_coef=d_coef, c_rate=c_rate, p_lo=p_lo, p_hi=p_hi,
-                ee_hi=ee_hi)
-
-
-def dominance_pairs(data) -> list[tuple[int, int, int]]:
-    """Triples (a, b, t) such that AP a serves UE t at least as well as AP b at *every* power vector and costs no
-    more: r_at(η) ≥ r_bt(η) for all η ∈ [0, 1]^T and d_coef[a,t] ≤ d_coef[b,t], with r_mt = R⁰_mt η_t /
-    (1 + Σ_i c_mti η_i), R⁰_mt = μ_mtt² p_max,t / n_mt. The comparison is linear in η after cross-multiplying, so it
-    holds on the box iff (R⁰_at − R⁰_bt) + Σ_i min(0, R⁰_at c_bti − R⁰_bt c_ati) ≥ 0 (here: > a 1e-9 relative
-    tolerance). Ties (equal links, up to that tolerance) keep only a < b."""
-    co = _coefficients(data)
-    mo = data.moments
-    n = np.asarray(mo.n, dtype=float)
-    mu2 = np.einsum("mtt->mt", mo.mu) ** 2
-    r0 = np.where(co["usable"], mu2 * data.p_max[None, :] / np.where(co["usable"], n, 1.0), 0.0)   # [M, K]
-    c = co["c"]
-    # [a, b, t]: constant part and worst case of the η-linear part of R⁰_a (1 + Σ c_b η) − R⁰_b (1 + Σ c_a η)
-    lin = r0[:, None, :, None] * c[None, :, :, :] - r0[None, :, :, None] * c[:, None, :, :]
-    margin = (r0[:, None, :] - r0[None, :, :]) + np.minimum(lin, 0.0).sum(axis=3)
-    rev = (r0[None, :, :] - r0[:, None, :]) + np.minimum(-lin, 0.0).sum(axis=3)
-    dc = co["d_coef"]
-    cheaper = dc[:, None, :] <= dc[None, :, :]
-    M = r0.shape[0]
-    a_idx = np.arange(M)[:, None, None]
-    b_idx = np.arange(M)[None, :, None]
-    # numerical ties (identical links) are ordered by index only, so that rounding can never create a cycle of cuts
-    tol = 1e-9 * ((r0[:, None, :] + r0[None, :, :]) * (1.0 + np.maximum(c.sum(axis=2)[:, None, :],
-                                                                          c.sum(axis=2)[None, :, :])) + 1e-300)
-    tie = (np.abs(margin) <= tol) & (np.abs(rev) <= tol) & (dc[:, None, :] == dc[None, :, :])
-    keep = (a_idx != b_idx) & cheaper & (((margin > tol) & ~tie) | (tie & (a_idx < b_idx)))
-    return [tuple(int(v) for v in abt) for abt in np.argwhere(keep)]
 
 
 def build(data, *, relax: bool = False, objective: str = "ee", se_qos: float | None = None,
@@ -188,7 +120,7 @@ def build(data, *, relax: bool = False, objective: str = "ee", se_qos: float | N
     dominance : add ``con_dominance[a, b, t]: d[b,t] ≤ d[a,t]`` for the pairs of :func:`dominance_pairs`. Valid for
                 the optimum *value* (an exchange argument: moving UE t's link from AP b to AP a never lowers SINR_t,
                 never raises P_T^fix + P_T^c, so EE and Σ SE do not drop and (11d), (11e) still hold), not for every
-                optimal point; it removes many equivalent associations and speeds SCIP up several-fold.
+                optimal point; it removes many equivalent associations (timings: benchmarks/README.md).
     eta_init, d_init : starting point (default η = 1, D = all ones); every auxiliary variable is set consistently
                 (:func:`set_point`).
 
@@ -198,27 +130,38 @@ def build(data, *, relax: bool = False, objective: str = "ee", se_qos: float | N
     data = _prepare(data, se_qos)
     if objective not in OBJECTIVES:
         raise InputError("objective", f"expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    _require_orthogonal(data)
+    require_orthogonal(data)
     qos = float(data.se_qos if se_qos is None else se_qos)
     if not math.isfinite(qos) or qos < 0:
         raise InputError("se_qos", f"the sum-SE threshold must be finite and >= 0, got {qos}")
-    co = _coefficients(data)
+    co = epigraph_coefficients(data)
     M, K = co["M"], co["K"]
-    MK = [(m, t) for m in range(M) for t in range(K)]
-    Ks = range(K)
-    Ms = range(M)
-
-    def mk(arr):
-        return dict(zip(MK, np.asarray(arr, dtype=float).ravel().tolist()))
-
-    rbar, scale, c, c_tt = co["rbar"], co["scale"], co["c"], co["c_tt"]
-    usable = co["usable"]
-
     mdl = pyo.ConcreteModel(name="uplink_ee_minlp_relaxed" if relax else "uplink_ee_minlp")
-    mdl.M = pyo.RangeSet(0, M - 1)
-    mdl.K = pyo.RangeSet(0, K - 1)
-    mdl.se_qos = pyo.Param(mutable=True, initialize=qos, within=pyo.NonNegativeReals)
+    _variables(mdl, co, qos, relax)
+    _sinr_rows(mdl, co)
+    _qos_rows(mdl, co, dominance_pairs(data) if dominance else [])
+    _power_rows(mdl, co)
+    for m, t in _mk(M, K):
+        if not co["usable"][m, t]:
+            mdl.rho[m, t].fix(0.0)
+    mdl._cfopt = {"data": data, "coef": co, "shape": (M, K), "relax": bool(relax), "problem": PROBLEM,
+                  "formulation": FORMULATION_RELAXED if relax else FORMULATION,
+                  "problem_class": "NLP" if relax else PROBLEM_CLASS,
+                  "relation": "relaxation" if relax else RELATION, "objective": objective}
+    set_objective(mdl, objective)
+    set_point(mdl, np.ones(K) if eta_init is None else eta_init, np.ones((M, K)) if d_init is None else d_init)
+    return mdl
 
+
+def _mk(M: int, K: int) -> list[tuple[int, int]]:
+    return [(m, t) for m in range(M) for t in range(K)]
+
+
+def _variables(mdl, co: dict, qos: float, relax: bool) -> None:
+    """Index sets, the mutable SE^QoS and the variables (all with finite bounds)."""
+    mdl.M = pyo.RangeSet(0, co["M"] - 1)
+    mdl.K = pyo.RangeSet(0, co["K"] - 1)
+    mdl.se_qos = pyo.Param(mutable=True, initialize=qos, within=pyo.NonNegativeReals)
     mdl.eta = pyo.Var(mdl.K, bounds=(0.0, 1.0))
     mdl.d = pyo.Var(mdl.M, mdl.K, bounds=(0.0, 1.0), within=pyo.Reals if relax else pyo.Binary)
     mdl.rho = pyo.Var(mdl.M, mdl.K, bounds=(0.0, 1.0))
@@ -229,9 +172,14 @@ def build(data, *, relax: bool = False, objective: str = "ee", se_qos: float | N
     mdl.p_total = pyo.Var(bounds=(co["p_lo"], co["p_hi"]))
     mdl.ee = pyo.Var(bounds=(0.0, co["ee_hi"]))
 
-    # r_mt Λ_mt(p) ≤ μ_mtt² p_t, in ρ and η, divided by n_mt R̄_mt (1 + Σ_i c_mti)
-    cs = c * scale[:, :, None]                                                  # c_mti/(1 + Σ_i c_mti) ∈ [0, 1]
-    rhs = (1.0 + c_tt) * scale
+
+def _sinr_rows(mdl, co: dict) -> None:
+    """con_rate (r_mt Λ_mt(p) ≤ μ_mtt² p_t in ρ and η, divided by n_mt R̄_mt (1 + Σ_i c_mti)), con_link, con_sinr,
+    con_se (4)."""
+    Ks, Ms = range(co["K"]), range(co["M"])
+    scale, usable = co["scale"], co["usable"]
+    cs = co["c"] * scale[:, :, None]                                            # c_mti/(1 + Σ_i c_mti) ∈ [0, 1]
+    rhs = (1.0 + co["c_tt"]) * scale
     cs_l, sc_l, rhs_l = cs.tolist(), scale.tolist(), rhs.tolist()
     eta, d, rho = mdl.eta, mdl.d, mdl.rho
 
@@ -244,21 +192,29 @@ def build(data, *, relax: bool = False, objective: str = "ee", se_qos: float | N
 
     mdl.con_rate = pyo.Constraint(mdl.M, mdl.K, rule=_rate)
     mdl.con_link = pyo.Constraint(mdl.M, mdl.K, rule=lambda b, m, t: rho[m, t] <= d[m, t])
-    rb_l = rbar.tolist()
+    rb_l = co["rbar"].tolist()
     sinr_scale = (1.0 / np.maximum(1.0, co["sinr_hi"])).tolist()
     mdl.con_sinr = pyo.Constraint(mdl.K, rule=lambda b, t: sinr_scale[t] * b.sinr[t] == sum(
         (sinr_scale[t] * rb_l[m][t]) * rho[m, t] for m in Ms if rb_l[m][t] > 0.0))
     w_ln2 = co["w"] / math.log(2.0)
     mdl.con_se = pyo.Constraint(mdl.K, rule=lambda b, t: b.se[t] <= w_ln2 * pyo.log(1.0 + b.sinr[t]))
+
+
+def _qos_rows(mdl, co: dict, dom: list) -> None:
+    """sum_se, con_qos (11d), con_sum_se_max, con_cover (11e), con_dominance."""
+    Ks, Ms, d = range(co["K"]), range(co["M"]), mdl.d
     mdl.sum_se = pyo.Expression(expr=sum(mdl.se[t] for t in Ks))
     mdl.con_qos = pyo.Constraint(expr=mdl.sum_se >= mdl.se_qos)
     mdl.sum_se_max = pyo.Param(mutable=True, initialize=float(co["se_hi"].sum()), within=pyo.NonNegativeReals)
     mdl.con_sum_se_max = pyo.Constraint(expr=mdl.sum_se <= mdl.sum_se_max)
     mdl.con_cover = pyo.Constraint(mdl.K, rule=lambda b, t: sum(d[m, t] for m in Ms) >= 1.0)
-    dom = dominance_pairs(data) if dominance else []
     mdl.DOM = pyo.Set(dimen=3, initialize=dom, ordered=True)
     mdl.con_dominance = pyo.Constraint(mdl.DOM, rule=lambda b, a_, b_, t: d[b_, t] <= d[a_, t])
 
+
+def _power_rows(mdl, co: dict) -> None:
+    """con_power (10) (divided by const), the epigraph row of (11a) and both objectives."""
+    Ks, MK, eta, d = range(co["K"]), _mk(co["M"], co["K"]), mdl.eta, mdl.d
     P0 = co["const"]
     ec = (co["eta_coef"] / P0).tolist()
     dc = (co["d_coef"] / P0).tolist()
@@ -270,18 +226,6 @@ def build(data, *, relax: bool = False, objective: str = "ee", se_qos: float | N
                                       >= 0.0)
     mdl.obj_ee = pyo.Objective(expr=mdl.ee, sense=pyo.maximize)
     mdl.obj_sum_se = pyo.Objective(expr=mdl.sum_se, sense=pyo.maximize)
-
-    for m, t in MK:
-        if not usable[m, t]:
-            rho[m, t].fix(0.0)
-
-    mdl._cfopt = {"data": data, "coef": co, "shape": (M, K), "relax": bool(relax), "problem": PROBLEM,
-                  "formulation": FORMULATION_RELAXED if relax else FORMULATION,
-                  "problem_class": "NLP" if relax else PROBLEM_CLASS,
-                  "relation": "relaxation" if relax else RELATION, "objective": objective}
-    set_objective(mdl, objective)
-    set_point(mdl, np.ones(K) if eta_init is None else eta_init, np.ones((M, K)) if d_init is None else d_init)
-    return mdl
 
 
 def set_objective(model: pyo.ConcreteModel, objective: str) -> None:
@@ -300,12 +244,22 @@ def set_objective(model: pyo.ConcreteModel, objective: str) -> None:
     model._cfopt["objective"] = objective
 
 
+def set_params(model: pyo.ConcreteModel, **params) -> pyo.ConcreteModel:
+    """The sweep entry point: change the mutable Params ``se_qos`` (SE^QoS of (11d), bit/s/Hz) and/or
+    ``sum_se_max`` in place (no rebuild); a threshold that is not finite and >= 0 is an InputError naming it."""
+    if "sum_se_max" in params:
+        set_sum_se_max(model, params.pop("sum_se_max"))
+    if "se_qos" in params:
+        v = float(params["se_qos"])
+        if not math.isfinite(v) or v < 0:
+            raise InputError("se_qos", f"the sum-SE threshold must be finite and >= 0, got {v}")
+        params["se_qos"] = v
+    return _set_params(model, **params)
+
+
 def set_se_qos(model: pyo.ConcreteModel, se_qos: float) -> None:
-    """Change SE^QoS of (11d) (bit/s/Hz) in place (mutable Param)."""
-    se_qos = float(se_qos)
-    if not math.isfinite(se_qos) or se_qos < 0:
-        raise InputError("se_qos", f"the sum-SE threshold must be finite and >= 0, got {se_qos}")
-    model.se_qos.set_value(se_qos)
+    """Change SE^QoS of (11d) (bit/s/Hz) in place: ``set_params(model, se_qos=...)``."""
+    set_params(model, se_qos=se_qos)
 
 
 def set_sum_se_max(model: pyo.ConcreteModel, sum_se_max: float) -> None:
@@ -331,18 +285,9 @@ def set_point(model: pyo.ConcreteModel, eta, d) -> None:
     """Load (η, D) and set every auxiliary variable to its largest feasible value at that point (r_mt = d_mt ×
     AP m's SINR term, the SINR, SE, P_T and EE of (η, D)); a consistent starting point for Ipopt or SCIP."""
     info = model._cfopt
-    co = info["coef"]
     M, K = info["shape"]
-    eta = np.clip(np.broadcast_to(np.asarray(eta, dtype=float), (K,)), 0.0, 1.0)
-    d = np.clip(np.broadcast_to(np.asarray(d, dtype=float), (M, K)), 0.0, 1.0)
-    lhs = co["scale"] + np.einsum("mti,i->mt", co["c"] * co["scale"][:, :, None], eta)
-    rho = np.where(co["usable"], np.minimum(d, (1.0 + co["c_tt"]) * co["scale"] * eta[None, :] / lhs), 0.0)
-    rho = np.clip(rho, 0.0, 1.0)
-    sinr = np.minimum((co["rbar"] * rho).sum(axis=0), co["sinr_hi"])
-    se = np.minimum(co["w"] * np.log2(1.0 + sinr), co["se_hi"])
-    rate = co["B"] * float(se.sum())
-    p_total = co["const"] + float(co["eta_coef"] @ eta) + float(np.sum(co["d_coef"] * d)) + co["c_rate"] * rate
-    p_total = float(np.clip(p_total, co["p_lo"], co["p_hi"]))
+    pt = point_values(info["coef"], eta, d)
+    eta, d, rho, sinr, se = pt["eta"], pt["d"], pt["rho"], pt["sinr"], pt["se"]
     for t in range(K):
         model.eta[t].set_value(float(eta[t]), skip_validation=True)
         model.sinr[t].set_value(float(sinr[t]), skip_validation=True)
@@ -351,14 +296,15 @@ def set_point(model: pyo.ConcreteModel, eta, d) -> None:
             model.d[m, t].set_value(float(d[m, t]), skip_validation=True)
             if not model.rho[m, t].fixed:
                 model.rho[m, t].set_value(float(rho[m, t]), skip_validation=True)
-    model.p_total.set_value(p_total)
+    model.p_total.set_value(pt["p_total"])
     if not model.ee.fixed:
-        model.ee.set_value(min(rate / p_total / 1e6, co["ee_hi"]))
+        model.ee.set_value(pt["ee"])
 
 
-def extract(model: pyo.ConcreteModel) -> tuple[np.ndarray, np.ndarray]:
-    """(eta[K], d[M, K]) at the model's current values: η clipped to [0, 1]; d rounded to {0, 1} for the MINLP,
-    clipped to [0, 1] for the relaxation. Missing values are NaN. Reported figures come from the evaluator."""
+def extract(model: pyo.ConcreteModel) -> dict[str, np.ndarray]:
+    """The evaluator's solution keys ``{"eta": [K], "assoc": [M, K]}`` at the model's current values: η clipped to
+    [0, 1]; d rounded to {0, 1} for the MINLP, clipped to [0, 1] for the relaxation. Missing values are NaN.
+    Reported figures come from the evaluator."""
     M, K = model._cfopt["shape"]
     eta = np.array([np.nan if model.eta[t].value is None else model.eta[t].value for t in range(K)], dtype=float)
     d = np.array([[np.nan if model.d[m, t].value is None else model.d[m, t].value for t in range(K)]
@@ -367,12 +313,13 @@ def extract(model: pyo.ConcreteModel) -> tuple[np.ndarray, np.ndarray]:
     d = np.clip(d, 0.0, 1.0)
     if not model._cfopt["relax"]:
         d = np.round(d)
-    return eta, d
+    return {"eta": eta, "assoc": d}
 
 
 def objective_value(model: pyo.ConcreteModel) -> float | None:
     """EE (Mbit/J, eq. (11a)) of the model's current (η, D) by the evaluator, or None without values."""
-    eta, d = extract(model)
+    x = extract(model)
+    eta, d = x["eta"], x["assoc"]
     if not (np.all(np.isfinite(eta)) and np.all(np.isfinite(d))):
         return None
     return float(model._cfopt["data"].evaluate(eta, d).objective)

@@ -44,8 +44,8 @@ linear; (18b), (19c) and the objective as in (23).
 
 **Scaling.** Γ_t is invariant to a positive per-UE scaling of a_t (√DS_t scales like a_t, I_t like a_t²). The
 coefficients are therefore normalised per UE so that I_t = 1 at the current point; then z_t* = √DS_t = √Γ_t and all
-coefficients are O(1). :func:`power_coefficients` / :func:`assoc_coefficients` build them with numpy
-(vectorised; K·K and M·(number of ordered co-pilot pairs) numbers); :func:`update_power` / :func:`update_assoc`
+coefficients are O(1). :func:`models.uplink_ee.qt.power_coefficients` / :func:`~models.uplink_ee.qt.assoc_coefficients`
+build them with numpy (vectorised; K·K and M·(number of ordered co-pilot pairs) numbers); :func:`update_power` / :func:`update_assoc`
 store them in the mutable Params together with z (17) and b (21) of the current point and start the variables
 there. Both models are built once and re-solved with new Params (the Ipopt bridge caches the compiled program).
 
@@ -56,161 +56,48 @@ with the same D, because the optimal-LSFD SINR is at least the fixed-weight SINR
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
+from formulations.components.info import FormulationInfo, ProblemClass, Relation, register_formulation
+from formulations.components.linear import linear
+from formulations.components.params import set_params
 from instances.errors import InputError
+from models.uplink_ee.qt import (AssocCoefficients, PowerCoefficients, assoc_coefficients, copilot_pairs,
+                                 power_coefficients, qt_b, qt_bound, qt_z)
 from models.uplink_ee.system import UplinkEE
-from models.uplink_ee.sinr import association_coefficients, power_form
 
-__all__ = ["PROBLEM", "PROBLEM_CLASS", "PowerCoefficients", "AssocCoefficients", "power_coefficients",
+__all__ = ["PROBLEM", "PROBLEM_CLASS", "INFO", "INFO_POWER", "INFO_ASSOC", "INFO_SUM_SE", "set_params",
+           "PowerCoefficients", "AssocCoefficients", "power_coefficients",
            "assoc_coefficients", "qt_bound", "qt_z", "qt_b", "build_power", "update_power", "extract_power",
            "build_assoc", "update_assoc", "extract_assoc", "copilot_pairs"]
 
 PROBLEM = "uplink-ee"
 PROBLEM_CLASS = "NLP (convex)"
+
+#: ``ao-qt`` / ``all-serve-all`` report this formulation: the sequence of sub-problems (23), (24)
+INFO = register_formulation(FormulationInfo(
+    PROBLEM, "qt-ao", ProblemClass.NLP, Relation.APPROXIMATION, objectives=("ee",), parameters=("se_qos",),
+    description="Algorithm 1: alternating convex QT sub-problems (23)/(24) + binary recovery (a local method)"))
+INFO_POWER = register_formulation(FormulationInfo(
+    PROBLEM, "qt-power", ProblemClass.NLP, Relation.RESTRICTION, objectives=("ee", "sum-se"),
+    parameters=("se_qos", "G", "C", "N", "z", "b", "p_fixed"), description="sub-problem (23): powers for fixed D"))
+INFO_ASSOC = register_formulation(FormulationInfo(
+    PROBLEM, "qt-assoc", ProblemClass.NLP, Relation.APPROXIMATION, objectives=("ee",),
+    parameters=("se_qos", "g", "h", "Q", "z", "b", "p_fixed"),
+    description="sub-problem (24): relaxed association for fixed η"))
+INFO_SUM_SE = register_formulation(FormulationInfo(
+    PROBLEM, "qt-sum-se", ProblemClass.NLP, Relation.APPROXIMATION, objectives=("sum_se",), parameters=(),
+    description="the SE-max end point: QT iterations on Σ log(1 + Γ) over the powers with D = all ones"))
 INV_LN2 = 1.0 / math.log(2.0)
 #: lower bound of u (Mbit/s) so that √u stays differentiable
 U_MIN = 1e-9
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Quadratic transform: (16), (17), (20), (21)
-# ---------------------------------------------------------------------------------------------------------------
-
-def qt_bound(z, sqrt_ds, interference):
-    """Right side of (15)/(16): 2 z √DS − z² I (a lower bound of Γ = DS/I for every real z)."""
-    z = np.asarray(z, dtype=float)
-    return 2.0 * z * np.asarray(sqrt_ds, dtype=float) - z * z * np.asarray(interference, dtype=float)
-
-
-def qt_z(sqrt_ds, interference):
-    """z* of (17): √DS / I (0 where I = 0)."""
-    sqrt_ds = np.asarray(sqrt_ds, dtype=float)
-    interference = np.asarray(interference, dtype=float)
-    return np.divide(sqrt_ds, interference, out=np.zeros_like(sqrt_ds), where=interference > 0)
-
-
-def qt_b(u, v) -> float:
-    """b* of (21): √u / v (u in Mbit/s, v in W)."""
-    return math.sqrt(max(float(u), 0.0)) / float(v)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Coefficients (numpy, vectorised)
-# ---------------------------------------------------------------------------------------------------------------
-
-def copilot_pairs(data: UplinkEE) -> tuple[np.ndarray, np.ndarray]:
-    """Ordered co-pilot pairs (t, i), i ∈ P_t \\ t, as two index arrays (row-major order)."""
-    K = data.K
-    off = data.moments.copilot & ~np.eye(K, dtype=bool)
-    t_idx, i_idx = np.nonzero(off)
-    return t_idx, i_idx
-
-
-def _scale(interference: np.ndarray) -> np.ndarray:
-    """Per-UE factor s_t = 1/√I_t that makes I_t = 1 at the current point (1 where I_t = 0)."""
-    s = np.ones_like(interference)
-    pos = interference > 0
-    s[pos] = 1.0 / np.sqrt(interference[pos])
-    return s
-
-
-@dataclass(frozen=True)
-class PowerCoefficients:
-    """Coefficients of (23) for fixed a∘D: √DS_t = G_t q_t, I_t = Σ_i C_ti q_i² + N_t (normalised: I_t = 1 at
-    ``q0``), and the current point's z* (17), Γ (fixed-weight SINR), u (Mbit/s), v (W) and b* (21)."""
-
-    G: np.ndarray          # [K]
-    C: np.ndarray          # [K, K]  (t, i)
-    N: np.ndarray          # [K]
-    a: np.ndarray          # [M, K] LSFD weights used (unnormalised, as given)
-    scale: np.ndarray      # [K] per-UE normalisation applied to a
-    q0: np.ndarray         # [K] current √η
-    z: np.ndarray          # [K] (17) at q0
-    gamma: np.ndarray      # [K] Γ_t at q0 with weights a
-    u: float               # wB Σ log2(1+Γ)/1e6 at q0
-    v: float               # P_T^fix + P_T^c at q0
-    b: float               # (21) at q0
-
-
-def power_coefficients(data: UplinkEE, eta, D, a=None) -> PowerCoefficients:
-    """(23)'s coefficients at the current point (η, D); ``a`` defaults to the optimal LSFD weights
-    ``data.lsfd(eta, D)`` (held fixed inside the sub-problem)."""
-    eta, D = data.check_solution(eta, D)
-    eta = np.clip(eta, 0.0, 1.0)
-    mom = data.moments
-    K = data.K
-    a = data.lsfd(eta, D) if a is None else np.asarray(a, dtype=float)
-    G, C, N = power_form(mom, a, D)                      # √DS_t = √p_t G_t, I_t = Σ_i C_ti p_i + N_t
-    C = data.p_max[None, :] * C                          # in q: p_i = p_max,i q_i²
-    G = np.sqrt(data.p_max) * G
-    q0 = np.sqrt(eta)
-    interf = C @ (q0 * q0) + N
-    sc = _scale(interf)
-    G, C, N = G * sc, C * (sc * sc)[:, None], N * sc * sc
-    interf = C @ (q0 * q0) + N
-    sqrt_ds = G * q0
-    z = qt_z(sqrt_ds, interf)
-    gamma = np.divide(sqrt_ds ** 2, interf, out=np.zeros(K), where=interf > 0)
-    u = data.prelog * data.bandwidth_hz / 1e6 * float(np.sum(np.log2(1.0 + gamma)))
-    v = data.power.static(eta, D)
-    return PowerCoefficients(G=G, C=C, N=N, a=a, scale=sc, q0=q0, z=z, gamma=gamma, u=u, v=v, b=qt_b(u, v))
-
-
-@dataclass(frozen=True)
-class AssocCoefficients:
-    """Coefficients of (24) for fixed η and weights a: √DS_t = Σ_m g_mt d_mt, c_ti = Σ_m h_mti d_mt (pairs),
-    I_t = Σ_i c_ti² + Σ_m Q_mt d_mt² (normalised: I_t = 1 at ``D0``), and the current point's z, Γ, u, v, b."""
-
-    g: np.ndarray          # [M, K]
-    h: np.ndarray          # [M, P]  pair order of copilot_pairs
-    Q: np.ndarray          # [M, K]
-    a: np.ndarray          # [M, K] weights used (unnormalised)
-    scale: np.ndarray      # [K]
-    D0: np.ndarray         # [M, K] current association
-    z: np.ndarray
-    gamma: np.ndarray
-    u: float
-    v: float
-    b: float
-
-
-def assoc_coefficients(data: UplinkEE, eta, D, a=None, *, pairs=None) -> AssocCoefficients:
-    """(24)'s coefficients at the current point (η, D); ``a`` defaults to ``data.lsfd(eta, ones)`` (optimal LSFD
-    weights over all candidate APs, held fixed inside the sub-problem)."""
-    eta, D = data.check_solution(eta, D)
-    eta = np.clip(eta, 0.0, 1.0)
-    mom = data.moments
-    M, K = data.M, data.K
-    a = data.lsfd(eta, np.ones((M, K))) if a is None else np.asarray(a, dtype=float)
-    t_idx, i_idx = copilot_pairs(data) if pairs is None else pairs
-    p = eta * data.p_max
-    g, h_all, Q = association_coefficients(mom, p, a)   # √DS_t = Σ_m g_mt d_mt, coherent Σ_m h_mti d_mt, Q_mt d_mt²
-    h = np.sqrt(p)[i_idx][None, :] * h_all[:, t_idx, i_idx]
-    sqrt_ds = np.einsum("mt,mt->t", g, D)
-    coh = np.einsum("mp,mp->p", h, D[:, t_idx])
-    interf = np.einsum("mt,mt->t", Q, D * D) + np.bincount(t_idx, weights=coh * coh, minlength=K)
-    sc = _scale(interf)
-    g, Q, h = g * sc, Q * sc * sc, h * sc[t_idx]
-    sqrt_ds, interf = sqrt_ds * sc, interf * sc * sc
-    z = qt_z(sqrt_ds, interf)
-    gamma = np.divide(sqrt_ds ** 2, interf, out=np.zeros(K), where=interf > 0)
-    u = data.prelog * data.bandwidth_hz / 1e6 * float(np.sum(np.log2(1.0 + gamma)))
-    v = data.power.static(eta, D)
-    return AssocCoefficients(g=g, h=h, Q=Q, a=a, scale=sc, D0=D, z=z, gamma=gamma, u=u, v=v, b=qt_b(u, v))
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Pyomo builders
 # ---------------------------------------------------------------------------------------------------------------
-
-def _linear(coefs, vars_) -> LinearExpression:
-    return LinearExpression([MonomialTermExpression((c, v)) for c, v in zip(coefs, vars_)])
-
 
 def _common(m, data: UplinkEE, se_qos: float) -> None:
     """Scalar Params and Γ*-related pieces shared by (23) and (24)."""
@@ -289,7 +176,7 @@ def update_power(model: pyo.ConcreteModel, data: UplinkEE, eta, D, *, a=None, se
     model.z.store_values(dict(enumerate(co.z.tolist())))
     model.b.set_value(co.b)
     qos = data.se_qos if se_qos is None else float(se_qos)
-    model.se_qos.set_value(qos * (1.0 + qos_margin))
+    set_params(model, se_qos=qos * (1.0 + qos_margin))
     D = np.asarray(D, dtype=float)
     model.p_fixed.set_value(float(data.power.const + np.sum(data.power.d_coef * D)))
     for t in range(K):
@@ -334,9 +221,9 @@ def build_assoc(data: UplinkEE, *, se_qos: float | None = None) -> pyo.ConcreteM
     m.d = pyo.Var(m.M, m.K, bounds=(0.0, 1.0), initialize=1.0)                                # (13)
     m.coh = pyo.Var(m.P, initialize=0.0)
     d = m.d
-    m.con_coh = pyo.Constraint(m.P, rule=lambda b, pp: _linear(
+    m.con_coh = pyo.Constraint(m.P, rule=lambda b, pp: linear(
         [b.h[mm, pp] for mm in range(M)], [d[mm, int(t_idx[pp])] for mm in range(M)]) - b.coh[pp] == 0.0)
-    m.sqrt_ds = pyo.Expression(m.K, rule=lambda b, t: _linear([b.g[mm, t] for mm in range(M)],
+    m.sqrt_ds = pyo.Expression(m.K, rule=lambda b, t: linear([b.g[mm, t] for mm in range(M)],
                                                              [d[mm, t] for mm in range(M)]))
     partners = [[] for _ in range(K)]
     for pp, t in enumerate(t_idx.tolist()):
@@ -351,7 +238,7 @@ def build_assoc(data: UplinkEE, *, se_qos: float | None = None) -> pyo.ConcreteM
     m.con_qt = pyo.Constraint(m.K, rule=lambda b, t: b.gam[t] <= b.qt_rhs[t])                 # (15)
     m.con_cover = pyo.Constraint(m.K, rule=lambda b, t: pyo.quicksum(d[mm, t] for mm in range(M)) >= 1.0)  # (12e)
     dc = data.power.d_coef
-    m.p_total_static = pyo.Expression(expr=m.p_fixed + _linear(dc.ravel().tolist(), [d[k] for k in MK]))
+    m.p_total_static = pyo.Expression(expr=m.p_fixed + linear(dc.ravel().tolist(), [d[k] for k in MK]))
     _ee_objective(m, data)
     m._cfopt = {"kind": "assoc", "objective": "ee", "shape": (M, K), "MK": MK, "MP": MP, "pairs": (t_idx, i_idx),
                 "problem": PROBLEM, "problem_class": PROBLEM_CLASS, "relation": "approximation"}
@@ -371,7 +258,7 @@ def update_assoc(model: pyo.ConcreteModel, data: UplinkEE, eta, D, *, a=None, se
     model.z.store_values(dict(enumerate(co.z.tolist())))
     model.b.set_value(co.b)
     qos = data.se_qos if se_qos is None else float(se_qos)
-    model.se_qos.set_value(qos * (1.0 + qos_margin))
+    set_params(model, se_qos=qos * (1.0 + qos_margin))
     eta = np.clip(np.asarray(eta, dtype=float), 0.0, 1.0)
     model.p_fixed.set_value(float(data.power.const + np.dot(data.power.eta_coef, eta)))
     D = np.asarray(D, dtype=float)

@@ -31,23 +31,26 @@ import math
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
+from formulations.components.info import FormulationInfo, ProblemClass, Relation, register_formulation
+from formulations.components.linear import linear
+from formulations.components.params import set_params
 from instances.errors import InputError
 from models.common.estimation import mmse_estimation
 from models.common.power import power_linear_coefficients
 from models.uplink_ee.sinr import Moments, association_coefficients, mr_moments, prelog_factor
 
-__all__ = ["PROBLEM", "PROBLEM_CLASS", "RELATION", "build", "update", "extract"]
+__all__ = ["PROBLEM", "PROBLEM_CLASS", "RELATION", "INFO", "build", "update", "extract", "set_params"]
 
 PROBLEM = "uplink-ee"
 FORMULATION = "assoc-relaxed"
 PROBLEM_CLASS = "NLP"
 RELATION = "relaxation"   # of the association; p and a are fixed (a restriction in those)
 
-
-def _linear(coefs, vars_) -> LinearExpression:
-    return LinearExpression([MonomialTermExpression((c, v)) for c, v in zip(coefs, vars_)])
+INFO = register_formulation(FormulationInfo(
+    PROBLEM, FORMULATION, ProblemClass.NLP, Relation.RELAXATION, objectives=("ratio", "epigraph", "parametric"),
+    parameters=("se_min_sum", "lam", "p", "g", "q", "h", "coef", "P_const", "c_rate", "bandwidth", "prelog"),
+    description="relaxed AP–UE association (d ∈ [0, 1]) for fixed powers and LSFD weights"))
 
 
 def build(beta_n, pilots, p, a, antennas, tau_p: int, tau_c: int, bandwidth_hz: float, power_consts: dict, *,
@@ -83,12 +86,7 @@ def build(beta_n, pilots, p, a, antennas, tau_p: int, tau_c: int, bandwidth_hz: 
     M, K = beta_n.shape
     p = np.broadcast_to(np.asarray(p, dtype=float), (K,)).copy()
     a = np.asarray(a, dtype=float)
-    if a.shape != (M, K):
-        raise InputError("a", f"expected shape ({M}, {K}), got {a.shape}")
-    if np.any(p < 0):
-        raise InputError("p", "data powers must be non-negative")
-    if objective not in ("ratio", "epigraph", "parametric"):
-        raise InputError("objective", f"expected 'ratio', 'epigraph' or 'parametric', got {objective!r}")
+    _check(M, K, p, a, objective)
     if moments is None:
         est = mmse_estimation(beta_n, p_pilot, tau_p, pilots)
         moments = mr_moments(est.gamma, beta_n, pilots, antennas)
@@ -97,24 +95,44 @@ def build(beta_n, pilots, p, a, antennas, tau_p: int, tau_c: int, bandwidth_hz: 
     w = prelog_factor(tau_p, tau_c) if prelog is None else float(prelog)
     x = None if ap_active is None else np.broadcast_to(np.asarray(ap_active, dtype=float), (M,)).copy()
     lin = power_linear_coefficients(p, antennas, tau_p, tau_c, power_consts, p_pilot=p_pilot, M=M, ap_active=x)
-    g, h, q = association_coefficients(moments, p, a)
-
     off = moments.copilot & ~np.eye(K, dtype=bool)
     pairs = [tuple(int(v) for v in kv) for kv in np.argwhere(off)]          # (k, i), i ∈ P_k \ k
-    partners = [[] for _ in range(K)]
-    for k, i in pairs:
-        partners[k].append(i)
-    if d_init is None:
-        d_init = np.ones((M, K))
-    d_init = np.broadcast_to(np.asarray(d_init, dtype=float), (M, K))
-
+    d_init = np.broadcast_to(np.asarray(np.ones((M, K)) if d_init is None else d_init, dtype=float), (M, K))
     m = pyo.ConcreteModel(name="uplink_assoc_relaxed")
+    _params(m, M, K, pairs, d_init, p, association_coefficients(moments, p, a), lin,
+            dict(bandwidth=float(bandwidth_hz), prelog=w, se_min_sum=0.0 if se_min_sum is None else float(se_min_sum),
+                 lam=float(lam)))
+    _expressions(m, M, K, pairs)
+    _rows(m, M, objective, se_min_sum is None)
+    if x is not None:
+        for mm in np.flatnonzero(x <= 0):
+            for k in range(K):
+                m.d[int(mm), k].fix(0.0)
+    # numpy data kept for update()/extract(); plain attribute, not a Pyomo component
+    m._cfopt = {"moments": moments, "p": p, "a": a, "antennas": antennas, "tau_p": int(tau_p), "tau_c": int(tau_c),
+                "power_consts": dict(power_consts), "p_pilot": p_pilot, "ap_active": x, "pairs": pairs,
+                "objective": objective, "problem": PROBLEM, "formulation": FORMULATION,
+                "problem_class": PROBLEM_CLASS, "relation": RELATION, "shape": (M, K)}
+    return m
+
+
+def _check(M: int, K: int, p, a, objective: str) -> None:
+    if a.shape != (M, K):
+        raise InputError("a", f"expected shape ({M}, {K}), got {a.shape}")
+    if np.any(p < 0):
+        raise InputError("p", "data powers must be non-negative")
+    if objective not in ("ratio", "epigraph", "parametric"):
+        raise InputError("objective", f"expected 'ratio', 'epigraph' or 'parametric', got {objective!r}")
+
+
+def _params(m, M: int, K: int, pairs, d_init, p, ghq, lin, scalars: dict) -> None:
+    """Index sets, the variable d and the mutable Params (coefficients from numpy)."""
+    g, h, q = ghq
     m.M = pyo.RangeSet(0, M - 1)
     m.K = pyo.RangeSet(0, K - 1)
     m.CP = pyo.Set(dimen=2, initialize=pairs, ordered=True)
     MK = [(mm, k) for mm in range(M) for k in range(K)]
-    d_init_l = d_init.ravel().tolist()
-    m.d = pyo.Var(m.M, m.K, bounds=(0.0, 1.0), initialize=dict(zip(MK, d_init_l)))
+    m.d = pyo.Var(m.M, m.K, bounds=(0.0, 1.0), initialize=dict(zip(MK, d_init.ravel().tolist())))
 
     def _mk(arr):
         return dict(zip(MK, np.asarray(arr, dtype=float).ravel().tolist()))
@@ -127,16 +145,21 @@ def build(beta_n, pilots, p, a, antennas, tau_p: int, tau_c: int, bandwidth_hz: 
     m.coef = pyo.Param(m.M, m.K, mutable=True, initialize=_mk(lin.coef))
     m.P_const = pyo.Param(mutable=True, initialize=lin.const)
     m.c_rate = pyo.Param(mutable=True, initialize=lin.c_rate)
-    m.bandwidth = pyo.Param(mutable=True, initialize=float(bandwidth_hz))
-    m.prelog = pyo.Param(mutable=True, initialize=w)
-    m.se_min_sum = pyo.Param(mutable=True, initialize=0.0 if se_min_sum is None else float(se_min_sum))
-    m.lam = pyo.Param(mutable=True, initialize=float(lam))
+    for name in ("bandwidth", "prelog", "se_min_sum", "lam"):
+        setattr(m, name, pyo.Param(mutable=True, initialize=scalars[name]))
 
+
+def _expressions(m, M: int, K: int, pairs) -> None:
+    """√DS, coherent sums, DS, interference, SINR, SE (4), sum SE, throughput, P_total, EE."""
     d = m.d
-    m.sqrt_ds = pyo.Expression(m.K, rule=lambda b, k: _linear([b.g[mm, k] for mm in range(M)],
-                                                              [d[mm, k] for mm in range(M)]))
-    m.coh = pyo.Expression(m.CP, rule=lambda b, k, i: _linear([b.h[mm, k, i] for mm in range(M)],
-                                                              [d[mm, k] for mm in range(M)]))
+    MK = [(mm, k) for mm in range(M) for k in range(K)]
+    partners = [[] for _ in range(K)]
+    for k, i in pairs:
+        partners[k].append(i)
+    m.sqrt_ds = pyo.Expression(m.K, rule=lambda b, k: linear([b.g[mm, k] for mm in range(M)],
+                                                             [d[mm, k] for mm in range(M)]))
+    m.coh = pyo.Expression(m.CP, rule=lambda b, k, i: linear([b.h[mm, k, i] for mm in range(M)],
+                                                             [d[mm, k] for mm in range(M)]))
     m.ds = pyo.Expression(m.K, rule=lambda b, k: b.sqrt_ds[k] ** 2)
 
     def _interf(b, k):
@@ -150,15 +173,18 @@ def build(beta_n, pilots, p, a, antennas, tau_p: int, tau_c: int, bandwidth_hz: 
     m.se = pyo.Expression(m.K, rule=lambda b, k: b.prelog * inv_ln2 * pyo.log(1.0 + b.sinr[k]))
     m.sum_se = pyo.Expression(expr=pyo.quicksum((m.se[k] for k in range(K))))
     m.throughput = pyo.Expression(expr=m.bandwidth * m.sum_se)                      # bit/s
-    m.p_rest = pyo.Expression(expr=m.P_const + _linear([m.coef[mm, k] for mm, k in MK], [d[mm, k] for mm, k in MK]))
+    m.p_rest = pyo.Expression(expr=m.P_const + linear([m.coef[mm, k] for mm, k in MK], [d[mm, k] for mm, k in MK]))
     m.p_total = pyo.Expression(expr=m.p_rest + m.c_rate * m.throughput)             # W
     m.ee = pyo.Expression(expr=m.throughput / m.p_total / 1e6)                      # Mbit/J
 
+
+def _rows(m, M: int, objective: str, no_floor: bool) -> None:
+    """con_assoc (every UE served), con_sum_se (the floor, deactivated without one) and the objective."""
+    d = m.d
     m.con_assoc = pyo.Constraint(m.K, rule=lambda b, k: pyo.quicksum(d[mm, k] for mm in range(M)) >= 1.0)
     m.con_sum_se = pyo.Constraint(expr=m.sum_se >= m.se_min_sum)
-    if se_min_sum is None:
+    if no_floor:
         m.con_sum_se.deactivate()
-
     if objective == "ratio":
         m.obj = pyo.Objective(expr=m.ee, sense=pyo.maximize)
     elif objective == "epigraph":
@@ -167,18 +193,6 @@ def build(beta_n, pilots, p, a, antennas, tau_p: int, tau_c: int, bandwidth_hz: 
         m.obj = pyo.Objective(expr=m.t, sense=pyo.maximize)
     else:
         m.obj = pyo.Objective(expr=m.throughput / 1e6 - m.lam * m.p_total, sense=pyo.maximize)
-
-    if x is not None:
-        for mm in np.flatnonzero(x <= 0):
-            for k in range(K):
-                d[int(mm), k].fix(0.0)
-
-    # numpy data kept for update()/extract(); plain attribute, not a Pyomo component
-    m._cfopt = {"moments": moments, "p": p, "a": a, "antennas": antennas, "tau_p": int(tau_p), "tau_c": int(tau_c),
-                "power_consts": dict(power_consts), "p_pilot": p_pilot, "ap_active": x, "pairs": pairs,
-                "objective": objective, "problem": PROBLEM, "formulation": FORMULATION,
-                "problem_class": PROBLEM_CLASS, "relation": RELATION, "shape": (M, K)}
-    return m
 
 
 def update(model: pyo.ConcreteModel, *, p=None, a=None) -> None:

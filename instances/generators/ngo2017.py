@@ -27,6 +27,7 @@ import numpy as np
 
 from instances import memory, units
 from instances.errors import InputError
+from instances.generators import register_generator
 from instances.instance import Instance
 
 GENERATOR = "ngo2017"
@@ -160,22 +161,10 @@ def estimate_bytes(aps: int, users: int, *, shadowing: str = "correlated") -> fl
     return nbytes
 
 
-def generate(*, aps: int, users: int, antennas: int = 1, seed: int, tau_p: int | None = None,
-             tau_c: int = TAU_C, area_km: float = AREA_KM, shadowing: str = "correlated",
-             pilot_assignment: str | None = None, ue_power_w: float = P_UE_W, pilot_power_w: float = P_PILOT_W,
-             ap_power_w: float = P_AP_W, bandwidth_hz: float = BANDWIDTH_HZ,
-             noise_figure_db: float = NOISE_FIGURE_DB, power_model: Mapping | None = None,
-             qos: Mapping | None = None, name: str | None = None) -> Instance:
-    """A seeded Ngo-2017 instance: ``aps`` APs with ``antennas`` antennas each, ``users`` single-antenna UEs.
-
-    ``tau_p`` defaults to ``users``. ``pilot_assignment``: ``"orthogonal"`` (UE k gets pilot k; needs
-    tau_p ≥ users), ``"random"`` (each UE draws one of the tau_p pilots uniformly, with repetition, as in Ngo
-    2017 §V), or None (default: orthogonal when tau_p ≥ users, else random). ``power_model`` defaults to
-    :data:`instances.instance.DEFAULT_POWER_MODEL` (Chen TWC 2023); ``qos`` to ``{}``.
-    Bad parameters raise InputError naming the parameter (``aps``, ``tau_p``, ``shadowing``, ...), as do
-    ``area_km`` > :data:`MAX_AREA_KM` and sizes whose arrays would not fit in the available memory
-    (:func:`estimate_bytes`; ``aps`` or ``users``, whichever is larger), before anything is allocated.
-    """
+def _checked(aps, users, antennas, seed, tau_p, tau_c, area_km, shadowing, pilot_assignment, ue_power_w,
+             pilot_power_w, ap_power_w, bandwidth_hz, noise_figure_db):
+    """The parameters of :func:`generate`, validated (InputError naming the parameter) and defaulted; the memory
+    check runs last, before anything is allocated."""
     M = _pos_int("aps", aps)
     K = _pos_int("users", users)
     N = _pos_int("antennas", antennas)
@@ -214,6 +203,31 @@ def generate(*, aps: int, users: int, antennas: int = 1, seed: int, tau_p: int |
     noise_figure_db = float(noise_figure_db)
     memory.check_fits("aps" if M >= K else "users", estimate_bytes(M, K, shadowing=shadowing),
                       f"{GENERATOR} with aps = {memory.fmt_count(M)}, users = {memory.fmt_count(K)}")
+    return (M, K, N, seed, tau_p, tau_c, area_km, pilot_assignment,
+            (ue_power_w, pilot_power_w, ap_power_w, bandwidth_hz, noise_figure_db))
+
+
+@register_generator(GENERATOR)
+def generate(*, aps: int, users: int, antennas: int = 1, seed: int, tau_p: int | None = None,
+             tau_c: int = TAU_C, area_km: float = AREA_KM, shadowing: str = "correlated",
+             pilot_assignment: str | None = None, ue_power_w: float = P_UE_W, pilot_power_w: float = P_PILOT_W,
+             ap_power_w: float = P_AP_W, bandwidth_hz: float = BANDWIDTH_HZ,
+             noise_figure_db: float = NOISE_FIGURE_DB, power_model: Mapping | None = None,
+             qos: Mapping | None = None, name: str | None = None) -> Instance:
+    """A seeded Ngo-2017 instance: ``aps`` APs with ``antennas`` antennas each, ``users`` single-antenna UEs.
+
+    ``tau_p`` defaults to ``users``. ``pilot_assignment``: ``"orthogonal"`` (UE k gets pilot k; needs
+    tau_p ≥ users), ``"random"`` (each UE draws one of the tau_p pilots uniformly, with repetition, as in Ngo
+    2017 §V), or None (default: orthogonal when tau_p ≥ users, else random). ``power_model`` defaults to
+    :data:`instances.instance.DEFAULT_POWER_MODEL` (Chen TWC 2023); ``qos`` to ``{}``.
+    Bad parameters raise InputError naming the parameter (``aps``, ``tau_p``, ``shadowing``, ...), as do
+    ``area_km`` > :data:`MAX_AREA_KM` and sizes whose arrays would not fit in the available memory
+    (:func:`estimate_bytes`; ``aps`` or ``users``, whichever is larger), before anything is allocated.
+    """
+    M, K, N, seed, tau_p, tau_c, area_km, pilot_assignment, powers = _checked(
+        aps, users, antennas, seed, tau_p, tau_c, area_km, shadowing, pilot_assignment,
+        ue_power_w, pilot_power_w, ap_power_w, bandwidth_hz, noise_figure_db)
+    ue_power_w, pilot_power_w, ap_power_w, bandwidth_hz, noise_figure_db = powers
 
     side_m = float(units.km_to_m(area_km))
     rng = np.random.default_rng(seed)

@@ -8,7 +8,8 @@ arXiv:2006.10363 (2020), Section VIII.
   same seed and parameters (single-antenna APs, spec §3.10 "=B"), so ``ap_pos``, ``ue_pos`` and ``beta`` equal the
   Ngo 2017 instance of the same seed. Paper A's own table values could not be read (spec §3.10); the defaults
   are Paper B's, except that shadowing defaults to ``"uncorrelated"`` here (ngo2017's default is correlated).
-* Every thing k owns a distinct unit-norm pilot ψ_k ∈ C^{τ_p} (spec §3.1), stored as ``pilot_seqs`` = Ψ [τ_p, K]:
+* Every thing k owns a distinct unit-norm pilot ψ_k ∈ C^{τ_p} (spec §3.1), stored as the ``pilots`` block
+  (:class:`instances.blocks.PilotBlock`, read as ``Instance.pilot_seqs``) = Ψ [τ_p, K]:
 
   - ``"random"`` (default, Section VIII: "random vectors uniformly distributed over the surface of complex unit
     sphere"): ψ_k = g_k/‖g_k‖ with g_k ~ CN(0, I) i.i.d., which is uniform on the unit sphere of C^{τ_p};
@@ -34,7 +35,9 @@ import numpy as np
 from instances import memory
 
 from instances.generators import ngo2017
+from instances.blocks import PilotBlock
 from instances.errors import InputError
+from instances.generators import register_generator
 from instances.instance import Instance
 from instances.generators.ngo2017 import _pos_int
 
@@ -75,6 +78,7 @@ def estimate_bytes(aps: int, users: int, tau_p: int, *, shadowing: str = "uncorr
     return ngo2017.estimate_bytes(aps, users, shadowing=shadowing) + 400.0 * T * K
 
 
+@register_generator(GENERATOR)
 def generate(*, aps: int, users: int, seed: int, tau_p: int, tau_c: int = ngo2017.TAU_C,
              area_km: float = ngo2017.AREA_KM, shadowing: str = "uncorrelated", pilots: str = "random",
              ue_power_w: float = ngo2017.P_UE_W, pilot_power_w: float = ngo2017.P_PILOT_W,
@@ -134,4 +138,4 @@ def generate(*, aps: int, users: int, seed: int, tau_p: int, tau_c: int = ngo201
         meta["shadowing_factorisation"] = base.meta["shadowing_factorisation"]
     if name is None:
         name = f"{GENERATOR}-M{M}-K{K}-tp{tau_p}-s{seed}"
-    return base.replace(name=name, pilots=idx, pilot_seqs=psi, meta=meta)
+    return base.replace(name=name, pilots=idx, blocks={"pilots": PilotBlock(psi)}, meta=meta)

@@ -6,6 +6,10 @@ from typing import Any
 
 import numpy as np
 
+#: the one feasibility tolerance: a constraint violated by more than this (relative where the constraint says so)
+#: does not hold (evaluators, :func:`experiments.results.make_result`)
+FEAS_TOL = 1e-6
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -27,8 +31,8 @@ class Evaluation:
 
     @property
     def feasible(self) -> bool:
-        """Every constraint holds within the evaluator's tolerance (1e-6, relative where the constraint says so)."""
-        return self.max_violation <= 1e-6
+        """Every constraint holds within :data:`FEAS_TOL` (relative where the constraint says so)."""
+        return self.max_violation <= FEAS_TOL
 
     def to_dict(self) -> dict[str, Any]:
         return {"objective": self.objective, "unit": self.unit, "objectives": dict(self.objectives),

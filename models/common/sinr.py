@@ -20,10 +20,10 @@ estimator. With s_mk = sqrt(ρ_d,m η_mk)::
     SINR_k^d(η) = |Σ_m s_mk [Q_m]_kk|² / ( Σ_{j≠k} |Σ_m s_mj [Q_m]_jk|² + Σ_j Σ_m s_mj² γ_mj β_mk + 1 )
     per-AP power (Paper A (4)):  Σ_k η_mk γ_mk ≤ 1
 
-Small cells (Paper A Section VII, eq. (25); Paper B (42)-(49)): one AP per user, rate
-E log2(1 + x|z|²) = e^{1/x} E1(1/x) / ln 2 (:func:`ei_rate`). Their effective SINRs ω̄_k / μ̄_k are linear-fractional
-in the power coefficients with the same (a, B, c) structure as the cell-free uplink (:func:`small_cell_uplink`,
-:func:`small_cell_downlink`), so the same max-min machinery serves both.
+Single-antenna links with an estimated channel (the small cells of Paper A Section VII, eq. (25); Paper B
+(42)-(49)): rate E log2(1 + x|z|²) = e^{1/x} E1(1/x) / ln 2 (:func:`ei_rate`). The small-cell SINRs themselves
+(linear-fractional, the same (a, B, c) structure as the cell-free uplink) are paper 003's and live in
+:mod:`models.iot.small_cells`.
 """
 from __future__ import annotations
 
@@ -34,11 +34,10 @@ import numpy as np
 from scipy.special import exp1
 
 from instances.errors import InputError
-from models.common.estimation_vector import EstimatorStats, check_pilots, estimator_statistics
+from models.common.estimation_vector import EstimatorStats
 
 __all__ = ["LinearFractional", "uplink_coefficients", "lf_sinr", "uplink_sinr_orthonormal", "downlink_sinr",
-           "downlink_power_load", "ei_rate", "small_cell_selection", "small_cell_uplink", "small_cell_downlink",
-           "prelog_cell_free", "prelog_small_cell", "rate_bps_hz"]
+           "downlink_power_load", "ei_rate", "prelog_cell_free", "prelog_small_cell", "rate_bps_hz"]
 
 #: terms n = 0..12 of the asymptotic series of e^{1/x}E1(1/x) used by :func:`ei_rate` for x < 1/50
 _EI_SERIES_TERMS = 13
@@ -147,75 +146,6 @@ def ei_rate(x) -> np.ndarray:
     return out / np.log(2.0)
 
 
-def small_cell_selection(beta) -> np.ndarray:
-    """Paper B (38): users in index order each take the strongest AP not yet taken (needs K ≤ M) → m_k [K]."""
-    beta = np.asarray(beta, dtype=float)
-    M, K = beta.shape
-    if K > M:
-        raise InputError("users", f"small cells need K ≤ M (one AP per user), got K = {K} > M = {M}")
-    taken = np.zeros(M, dtype=bool)
-    serving = np.empty(K, dtype=np.int64)
-    for k in range(K):                                    # sequential by definition (A10); O(K·M)
-        col = np.where(taken, -np.inf, beta[:, k])
-        serving[k] = int(np.argmax(col))
-        taken[serving[k]] = True
-    return serving
-
-
-def small_cell_uplink(beta, serving, omega, rho_u) -> LinearFractional:
-    """ω̄_k(α) of Paper A (25) / Paper B (47)-(48) as (a, B, c): AP m_k decodes user k with an estimate of variance
-    ω_k; the others' signals and the estimation error are noise::
-
-        ω̄_k = ρ_u,k α_k ω_k / (ρ_u,k α_k (β_{m_k k} − ω_k) + Σ_{j≠k} ρ_u,j α_j β_{m_k j} + 1)
-    """
-    beta = np.asarray(beta, dtype=float)
-    K = beta.shape[1]
-    rho_u = np.broadcast_to(np.asarray(rho_u, dtype=float), (K,))
-    g = beta[serving, :]                                  # [k, j] = β_{m_k j}
-    B = g * rho_u[None, :]
-    idx = np.arange(K)
-    B[idx, idx] = rho_u * (g[idx, idx] - omega)
-    return LinearFractional(rho_u * omega, B, np.ones(K))
-
-
-def small_cell_downlink(beta, serving, mu, rho_d) -> LinearFractional:
-    """μ̄_k(α) of Paper B (42)-(43) as (a, B, c): user k knows an estimate of variance μ_k of its channel from AP
-    m_k; AP m_j ≠ m_k sends with power ρ_d α_j::
-
-        μ̄_k = ρ_d α_k μ_k / (ρ_d α_k (β_{m_k k} − μ_k) + Σ_{j≠k} ρ_d α_j β_{m_j k} + 1)
-    """
-    beta = np.asarray(beta, dtype=float)
-    K = beta.shape[1]
-    rho = np.broadcast_to(np.asarray(rho_d, dtype=float), (beta.shape[0],))[serving]   # per serving AP
-    g = beta[serving, :].T                                # [k, j] = β_{m_j k}
-    B = g * rho[None, :]
-    idx = np.arange(K)
-    B[idx, idx] = rho * (g[idx, idx] - mu)
-    return LinearFractional(rho * mu, B, np.ones(K))
-
-
-def small_cell_dl_estimates(beta, serving, psi, rho_p, *, kind: str = "lmmse") -> np.ndarray:
-    """μ_k: variance of user k's estimate of g_{m_k k} from the DL pilots of all serving APs (AP m_j sends ψ_j with
-    SNR ρ_p per symbol over τ_p symbols). ``projection``: Paper B's μ_k = τρβ²/(τρ Σ_j β_{m_j k}|ψ_k^Hψ_j|² + 1);
-    ``lmmse``: τρβ² ψ_k^H A_k⁻¹ ψ_k with A_k = I + τρ Σ_j β_{m_j k} ψ_j ψ_j^H (the user's received pilot covariance)."""
-    beta = np.asarray(beta, dtype=float)
-    K = beta.shape[1]
-    psi = check_pilots(psi, K)
-    tau = psi.shape[0]
-    snr = tau * np.broadcast_to(np.asarray(rho_p, dtype=float), (K,))      # per sender j (AP m_j's pilot)
-    g = beta[serving, :].T                                  # [k, j] = β_{m_j k}
-    own = g[np.arange(K), np.arange(K)]
-    if kind == "projection":
-        w = np.abs(psi.conj().T @ psi) ** 2
-        return snr * own ** 2 / ((g * snr[None, :] * w).sum(axis=1) + 1.0)
-    if kind != "lmmse":
-        raise InputError("estimator", f"unknown estimator {kind!r}")
-    A = np.einsum("ij,kj,lj->kil", psi, g * snr[None, :], psi.conj(), optimize=True) + np.eye(tau)[None]
-    x = np.linalg.solve(A, psi.T[:, :, None])[..., 0]      # A_k⁻¹ ψ_k  [k, τ]
-    quad = np.real(np.einsum("ik,ki->k", psi.conj(), x))
-    return snr * own ** 2 * quad
-
-
 def prelog_cell_free(tau_p: int, tau_c: int) -> float:
     """(1 − τ_p/τ_c)/2: each of UL and DL data gets half of the non-pilot samples (spec §2.9, Paper A Section VIII)."""
     return (1.0 - tau_p / tau_c) / 2.0
@@ -229,5 +159,3 @@ def prelog_small_cell(tau_u: int, tau_d: int, tau_c: int) -> float:
 def rate_bps_hz(sinr) -> np.ndarray:
     return np.log2(1.0 + np.asarray(sinr, dtype=float))
 
-
-__all__ += ["small_cell_dl_estimates", "estimator_statistics"]

@@ -19,15 +19,13 @@ import numpy as np
 
 from instances.errors import InputError
 from models.common import sinr as S
-from models.common.evaluation import Evaluation
+from models.common.evaluation import FEAS_TOL, Evaluation
 from models.common.estimation_vector import ESTIMATORS, estimator_statistics
 
 __all__ = ["IoTSystem", "prepare", "evaluate_uplink_maxmin", "evaluate_uplink_target", "evaluate_downlink_maxmin",
            "targets_of", "check_targets", "energy_efficiency",
            "energy_efficiency_per_thing", "FEAS_TOL"]
 
-#: evaluator tolerance: bounds absolute, SINR targets relative
-FEAS_TOL = 1e-6
 _MBIT = 1e-6
 
 

@@ -31,19 +31,19 @@ import numpy as np
 
 from instances.errors import InputError
 from models.common.estimation import ChannelEstimates, mmse_estimation
-from models.common.evaluation import Evaluation
+from models.common.evaluation import FEAS_TOL, Evaluation
 from models.uplink_ee.pfzf import DEFAULT_DELTA, Grouping, pfzf_grouping, pfzf_moments
 from models.common.power import SeedPowerTerms, _consts, seed_power_breakdown, seed_power_terms
 from models.uplink_ee.sinr import Moments, lsfd_optimal, mr_moments, sinr as _sinr
 
-__all__ = ["UplinkEE", "prepare", "evaluate", "solution_arrays", "PRELOG_MODES", "POWER_MODES", "COMBINING_MODES"]
+__all__ = ["UplinkEE", "prepare", "evaluate", "solution_arrays", "PRELOG_MODES", "POWER_MODES", "COMBINING_MODES",
+           "FEAS_TOL"]
 
 PRELOG_MODES = ("seed", "uplink")
 POWER_MODES = ("seed", "chen2023")
 COMBINING_MODES = ("pfzf", "mr")
 LSFD_MODES = ("optimal", "equal")
-#: tolerance of the feasibility verdict; QoS is relative to max(SE^QoS, 1)
-FEAS_TOL = 1e-6
+# FEAS_TOL (models.common.evaluation) is the tolerance of the feasibility verdict; QoS is relative to max(SE^QoS, 1)
 
 
 @dataclass(frozen=True, eq=False)

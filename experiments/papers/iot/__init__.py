@@ -1,6 +1,8 @@
 """Registers the three problems of paper 003 (Rao, Ashikhmin, Yang, "Cell-Free Massive MIMO with Nonorthogonal
 Pilots for Internet of Things", arXiv 2006.10363): uplink max-min (12), uplink target-SINR power control (13) and
-downlink max-min (18)-(24). Every result is re-scored by :mod:`models.iot.system`.
+downlink max-min (18)-(24). Every method returns an :class:`solvers_adapters.algorithms.outcome.Outcome`;
+:func:`experiments.results.make_result` re-scores it with :mod:`models.iot.system` and shapes the solution with
+:func:`solution_view` (eta, estimator, the evaluator's per-thing arrays, objectives).
 
 Every method takes ``estimator="lmmse"`` (Paper A (2), the default) or ``"projection"`` (the Ngo 2017 estimator of
 the "existing cell-free" baseline); the solution records which one, and the evaluator re-scores with it.
@@ -31,6 +33,11 @@ the "existing cell-free" baseline); the solution records which one, and the eval
 ``equal-power``   baseline    η_mk = 1/Σ_j γ_mj (every AP at full power)
 ================  ==========  ======================================================================================
 
+The small-cell baseline (Paper A Section VII (25), Ngo 2017 (38)-(50); each thing served by its strongest free AP)
+is two problems of its own, ``iot-smallcell-uplink-maxmin`` (max-min ω̄_k) and ``iot-smallcell-downlink-maxmin``
+(max-min μ̄_k), over per-thing powers α ∈ [0, 1]^K, scored by :mod:`models.iot.small_cells`; method
+``bisection`` (LP bisection, exact: quasi-linear). They carry no library cards: the figures use them.
+
 ``iot-uplink-target`` is a minimisation (``sense="min"``). Stated ratios (worst ratio to the certified optimum promised
 on the certified library instances, checked by ``cfopt validate``): 1 − 1e-5 for ``bisection``, ``linear-system``
 and both ``fixed-point`` methods; baselines promise nothing.
@@ -53,11 +60,22 @@ def _lazy(module: str, name: str):
     return run
 
 
-def _evaluator(name: str):
-    def evaluate(instance, solution: dict[str, Any], **options):
-        from models.iot import system as iot
+def solution_view(instance, point: dict[str, Any], evaluation, context: dict[str, Any]) -> dict[str, Any]:
+    """A paper-003 result's solution: ``eta`` (list), ``estimator``, the evaluator's per-thing arrays (sinr,
+    rate_bps_hz, throughput_mbps, and target/met for the target problem) and ``objectives``."""
+    import numpy as np
 
-        return getattr(iot, name)(instance, solution, **options)
+    out = {"eta": np.asarray(point["eta"], dtype=float).tolist(), "estimator": point.get("estimator", "lmmse")}
+    out.update({k: np.asarray(v).tolist() for k, v in evaluation.per_user.items() if k not in out})
+    out["objectives"] = dict(evaluation.objectives)
+    return out
+
+
+def _evaluator(name: str, module: str = "system"):
+    def evaluate(instance, solution: dict[str, Any], **options):
+        import importlib
+
+        return getattr(importlib.import_module(f"models.iot.{module}"), name)(instance, solution, **options)
 
     return evaluate
 
@@ -89,6 +107,7 @@ QOS = ("sinr_target",)
 
 UL = "solvers_adapters.iot.uplink"
 DL = "solvers_adapters.iot.downlink"
+SC = "solvers_adapters.iot.small_cells"
 
 UPLINK_MAXMIN = register(Problem(
     id="iot-uplink-maxmin",
@@ -98,6 +117,7 @@ UPLINK_MAXMIN = register(Problem(
     unit="SINR (linear)",
     qos_fields=QOS,
     context_keys=("estimator",),
+    solution_view=solution_view,
     methods={m.name: m for m in (
         Method("exact", _lazy(UL, "run_exact_uplink"), "exact", "epigraph of (12), SCIP (global)",
                options=(EST, SCIP_PASS)),
@@ -125,6 +145,7 @@ UPLINK_TARGET = register(Problem(
     qos_fields=QOS,
     context_keys=("estimator", "targets"),
     sense="min",
+    solution_view=solution_view,
     methods={m.name: m for m in (
         Method("exact", _lazy(UL, "run_exact_target"), "exact", "min-power LP (13), SCIP (global)",
                options=(TARGETS, EST, Option("solver", "choice", "scip", "LP solver", choices=("scip", "highs")),
@@ -152,6 +173,7 @@ DOWNLINK_MAXMIN = register(Problem(
     unit="SINR (linear)",
     qos_fields=QOS,
     context_keys=("estimator",),
+    solution_view=solution_view,
     methods={m.name: m for m in (
         Method("exact", _lazy(DL, "run_exact_dl"), "exact", "epigraph with SOC constraints, SCIP (global)",
                options=(EST, SCIP_PASS)),
@@ -167,5 +189,40 @@ DOWNLINK_MAXMIN = register(Problem(
                         _pass("Ipopt (or SCIP)"))),
         Method("equal-power", _lazy(DL, "run_equal_power_dl"), "baseline", "η_mk = 1/Σ_j γ_mj",
                options=(EST,)),
+    )},
+))
+
+SC_PILOT = Option("sc_pilot_w", "float", None, "DL pilot power of the serving APs in W (none: the things' pilot power)",
+                  low=0.0, low_open=True, nullable=True)
+
+SMALLCELL_UPLINK = register(Problem(
+    id="iot-smallcell-uplink-maxmin",
+    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
+    description="small-cell baseline, uplink: max-min effective SINR over thing powers (Paper A (25))",
+    evaluate=_evaluator("evaluate_small_cells_uplink", "small_cells"),
+    unit="SINR (linear)",
+    qos_fields=QOS,
+    context_keys=("estimator",),
+    solution_view=solution_view,
+    methods={m.name: m for m in (
+        Method("bisection", _lazy(SC, "run_bisection_ul"), "exact",
+               "bisection + LP feasibility (HiGHS) on the small-cell SINRs; stated ratio 1 - 1e-5",
+               stated_ratio=EXACT_RATIO, options=(EST, REL_TOL)),
+    )},
+))
+
+SMALLCELL_DOWNLINK = register(Problem(
+    id="iot-smallcell-downlink-maxmin",
+    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
+    description="small-cell baseline, downlink: max-min effective SINR over AP powers (Ngo 2017 (42)-(46))",
+    evaluate=_evaluator("evaluate_small_cells_downlink", "small_cells"),
+    unit="SINR (linear)",
+    qos_fields=QOS,
+    context_keys=("estimator", "sc_pilot_w"),
+    solution_view=solution_view,
+    methods={m.name: m for m in (
+        Method("bisection", _lazy(SC, "run_bisection_dl"), "exact",
+               "bisection + LP feasibility (HiGHS) on the small-cell SINRs; stated ratio 1 - 1e-5",
+               stated_ratio=EXACT_RATIO, options=(EST, REL_TOL, SC_PILOT)),
     )},
 ))

@@ -24,16 +24,22 @@ LMMSE at that AP, max-min power control, prelog (1 − 2τ_p/τ_c)/2).
 
 Reduced runs (default) keep the paper's sizes for the uplink (its LPs are cheap) with 50 setups instead of 200
 (``ngo-95``: 100 setups), and use M = 40, K = 16, τ_p = 8 with 12 setups for the downlink of ``iot-fig7``;
-``--full`` runs 200 setups at M = 100, K = 40 (the ``iot-fig7`` downlink then takes about 70 s per setup).
+``--full`` runs 200 setups at M = 100, K = 40.
+
+Every scheme runs as a registered method through :func:`experiments.results.run_method` (``bisection``,
+``full-power``, ``fixed-point``, ``linear-system``, ``equal-power``; the small cells are the ``bisection`` of
+``iot-smallcell-uplink-maxmin`` / ``iot-smallcell-downlink-maxmin``) and every number is read from
+its :class:`SolveResult` (the evaluator's per-thing throughput, EE and η); the 5 %-drop target is the bracket engine
+(:func:`solvers_adapters.algorithms.bisection.bracket`) over the ``fixed-point`` method of ``iot-uplink-target``.
 """
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from experiments.papers.iot.plots import plot_ee, plot_thr
 from experiments.reproduce import Figure, register_figure
 
 BASE_SEED = 20200618          # arXiv 2006.10363's submission date
@@ -41,6 +47,8 @@ UL_SETUPS_REDUCED, SETUPS_FULL, DL_SETUPS_REDUCED, NGO_SETUPS_REDUCED = 50, 200,
 DROP_SHARE = 0.05
 MAX_FP_ITER = 100_000        # Algorithm 1 iterations per target level (soft removal contracts slowly near t*)
 SC_DL_PILOT_W = 0.1           # small-cell downlink pilot power per AP (spec ambiguity A6)
+UL, TG, DL = "iot-uplink-maxmin", "iot-uplink-target", "iot-downlink-maxmin"
+SCU, SCD = "iot-smallcell-uplink-maxmin", "iot-smallcell-downlink-maxmin"
 
 
 # --------------------------------------------------------------------------------------------- instance + schemes
@@ -53,96 +61,87 @@ def _instance(task: dict[str, Any]):
                               pilot_power_w=task["p_ue_w"], ap_power_w=task.get("p_ap_w", 0.2))
 
 
-def _drop_target(lf, n_drop: int) -> tuple[float, Any]:
-    """The largest common target t at which Algorithm 1 (soft removal) leaves at most ``n_drop`` things below it,
-    found by bisection on log t between the max-min SINR (nobody dropped) and 1e3 × it. Returns (t, outcome)."""
-    from solvers_adapters.iot.uplink import bisection_maxmin, target_fixed_point
+def _run(problem: str, method: str, inst, **options):
+    from experiments.results import run_method
 
-    t_star = bisection_maxmin(lf, rel_tol=1e-6).t
-    lo, hi = t_star, t_star * 1e3
-    best = target_fixed_point(lf, np.full(lf.K, lo), max_iter=MAX_FP_ITER)
-    for _ in range(40):
-        mid = math.sqrt(lo * hi)
-        out = target_fixed_point(lf, np.full(lf.K, mid), max_iter=MAX_FP_ITER)
-        if not out.converged:             # an unconverged removal set is not a verdict: treat the level as too high
-            hi = mid
-        elif int(np.sum(out.removed)) <= n_drop:
-            lo, best = mid, out
-        else:
-            hi = mid
-        if hi / lo < 1 + 1e-4:
-            break
-    return lo, best
+    return run_method(problem, method, inst, **options)
+
+
+def _drop_target(inst, estimator: str, n_drop: int, t_star: float | None = None):
+    """The largest common target t at which Algorithm 1 (soft removal, the ``fixed-point`` method of
+    ``iot-uplink-target``) leaves at most ``n_drop`` things below it: the bracket engine with geometric steps on
+    [t*, 10³ t*] (t* = the max-min SINR, nobody dropped), a level being reachable when the method converged with at
+    most ``n_drop`` removals (an unconverged removal set is not a verdict: the level counts as too high), until the
+    bracket is 1e-4 relative (at most 40 levels). Returns (t, the SolveResult at t)."""
+    from solvers_adapters.algorithms.bisection import Report, bracket
+
+    if t_star is None:
+        t_star = _run(UL, "bisection", inst, estimator=estimator, rel_tol=1e-6).objective
+
+    def at(t: float):
+        return _run(TG, "fixed-point", inst, targets=np.full(inst.K, t), estimator=estimator, max_iter=MAX_FP_ITER)
+
+    def oracle(q) -> Report:
+        r = at(q.t)
+        ok = r.solution["converged"] and len(r.solution["removed"]) <= n_drop
+        return Report.feasible(q.t, r) if ok else Report.infeasible(q.t)
+
+    br = bracket(oracle, t_star, t_star * 1e3, rel_tol=1e-4, step="geometric", point=at(t_star), max_steps=40)
+    return br.lo, br.point
+
+
+def _ul_row(series: str, r, inst, *, median_eta: bool = False) -> dict[str, Any]:
+    """A scheme's per-thing throughput, its setup EE (11) and per-thing EE, read from its result."""
+    from models.iot.system import energy_efficiency_per_thing
+
+    eta = np.asarray(r.solution["eta"], dtype=float)
+    thr = np.asarray(r.solution["throughput_mbps"], dtype=float)
+    row = {"series": series, "throughput_mbps": thr, "ee_mbit_per_j": r.solution["objectives"]["ee_mbit_per_j"],
+           "ee_thing_mbit_per_j": energy_efficiency_per_thing(thr, eta, inst.p_ue_max_w)}
+    if median_eta:
+        row["median_eta"] = float(np.median(eta))
+    return row
 
 
 def uplink_schemes(inst, *, schemes=("lmmse", "projection"), drop_share: float = DROP_SHARE,
                    small_cell: bool = True) -> list[dict[str, Any]]:
     """Per-thing uplink throughput (Mbit/s) and per-setup EE (Mbit/J) of every scheme on one instance."""
-    from models.iot import system as iot_models
-    from models.iot.small_cells import small_cell_throughput_mbps, small_cell_uplink_system
-    from solvers_adapters.iot.uplink import bisection_maxmin
+    from solvers_adapters.result import Status
 
-    out = []
+    out, maxmin = [], {}
     n_drop = max(1, math.ceil(drop_share * inst.K))
     for est in schemes:
-        sys_ = iot_models.prepare(inst, estimator=est)
-        lf = sys_.ul
         name = "LMMSE" if est == "lmmse" else "Ngo-2017 est."
-        mm = bisection_maxmin(lf, rel_tol=1e-6)
-        _, tgt = _drop_target(lf, n_drop)
-        for pc, eta in (("max-min", mm.eta), (f"target ({int(round(100 * drop_share))}% dropped)", tgt.eta),
-                        ("no PC", np.ones(inst.K))):
-            sinr = lf.sinr(eta)
-            thr = sys_.throughput_mbps(sinr)
-            out.append({"series": f"CF {name}, {pc}", "throughput_mbps": thr,
-                        "ee_mbit_per_j": sys_.ee_mbit_per_j(eta, sinr), "median_eta": float(np.median(eta)),
-                        "ee_thing_mbit_per_j": iot_models.energy_efficiency_per_thing(thr, eta, inst.p_ue_max_w)})
+        mm = maxmin[est] = _run(UL, "bisection", inst, estimator=est, rel_tol=1e-6)
+        _, tgt = _drop_target(inst, est, n_drop, mm.objective)
+        nopc = _run(UL, "full-power", inst, estimator=est)
+        for pc, r in (("max-min", mm), (f"target ({int(round(100 * drop_share))}% dropped)", tgt), ("no PC", nopc)):
+            out.append(_ul_row(f"CF {name}, {pc}", r, inst, median_eta=True))
     if {"lmmse", "projection"} <= set(schemes):
         # the same service as the baseline's max-min point, at LMMSE's minimal powers (Algorithm 1's fixed point)
-        from solvers_adapters.iot.uplink import min_power_linear_system
-
-        t_ngo = bisection_maxmin(iot_models.prepare(inst, estimator="projection").ul, rel_tol=1e-6).t
-        sys_ = iot_models.prepare(inst, estimator="lmmse")
-        eta, feasible, _ = min_power_linear_system(sys_.ul, np.full(inst.K, t_ngo))
-        if feasible:
-            sinr = sys_.ul.sinr(eta)
-            thr = sys_.throughput_mbps(sinr)
-            out.append({"series": "CF LMMSE, min power at the Ngo-est. max-min SINR", "throughput_mbps": thr,
-                        "ee_mbit_per_j": sys_.ee_mbit_per_j(eta, sinr),
-                        "ee_thing_mbit_per_j": iot_models.energy_efficiency_per_thing(thr, eta, inst.p_ue_max_w)})
+        r = _run(TG, "linear-system", inst, targets=np.full(inst.K, maxmin["projection"].objective),
+                 estimator="lmmse")
+        if r.status is Status.OPTIMAL:
+            out.append(_ul_row("CF LMMSE, min power at the Ngo-est. max-min SINR", r, inst))
     if small_cell:
-        sys_ = iot_models.prepare(inst, estimator="lmmse")
-        sc = small_cell_uplink_system(sys_)
-        res = bisection_maxmin(sc, rel_tol=1e-6)
-        thr = small_cell_throughput_mbps(inst, sc.sinr(res.eta))
-        out.append({"series": "small cells, max-min", "throughput_mbps": thr,
-                    "ee_mbit_per_j": iot_models.energy_efficiency(thr, res.eta, inst.p_ue_max_w),
-                    "ee_thing_mbit_per_j": iot_models.energy_efficiency_per_thing(thr, res.eta, inst.p_ue_max_w)})
+        out.append(_ul_row("small cells, max-min", _run(SCU, "bisection", inst, estimator="lmmse", rel_tol=1e-6),
+                           inst))
     return out
 
 
 def downlink_schemes(inst, *, solver: str = "ipopt") -> list[dict[str, Any]]:
     """Per-thing downlink throughput (Mbit/s) of every scheme on one instance."""
-    from models.iot import system as iot_models
-    from models.iot.small_cells import small_cell_downlink_system, small_cell_throughput_mbps
-    from solvers_adapters.iot.downlink import bisection_dl
-    from solvers_adapters.iot.uplink import bisection_maxmin
-
     out = []
     for est, name in (("lmmse", "LMMSE"), ("projection", "Ngo-2017 est.")):
-        sys_ = iot_models.prepare(inst, estimator=est)
-        dl = bisection_dl(sys_, solver=solver, rel_tol=1e-4)
-        out.append({"series": f"CF {name}, max-min", "throughput_mbps": sys_.throughput_mbps(
-            sys_.downlink_sinr(dl.eta)), "status": dl.status})
+        dl = _run(DL, "bisection", inst, estimator=est, solver=solver, rel_tol=1e-4)
+        out.append({"series": f"CF {name}, max-min", "throughput_mbps": dl.solution["throughput_mbps"],
+                    "status": dl.status.value})
         if est == "lmmse":
-            out.append({"series": f"CF {name}, equal power",
-                        "throughput_mbps": sys_.throughput_mbps(sys_.downlink_sinr(sys_.equal_dl_power()))})
-    sys_ = iot_models.prepare(inst, estimator="lmmse")
+            eq = _run(DL, "equal-power", inst, estimator=est)
+            out.append({"series": f"CF {name}, equal power", "throughput_mbps": eq.solution["throughput_mbps"]})
     # the serving APs send the DL pilots at 100 mW (spec A6), whatever the things' power
-    sc = small_cell_downlink_system(sys_, rho_p_sc=SC_DL_PILOT_W / inst.noise_w)
-    res = bisection_maxmin(sc, rel_tol=1e-6)
-    out.append({"series": "small cells, max-min",
-                "throughput_mbps": small_cell_throughput_mbps(inst, sc.sinr(res.eta))})
+    sc = _run(SCD, "bisection", inst, estimator="lmmse", rel_tol=1e-6, sc_pilot_w=SC_DL_PILOT_W)
+    out.append({"series": "small cells, max-min", "throughput_mbps": sc.solution["throughput_mbps"]})
     return out
 
 
@@ -173,52 +172,7 @@ def run_downlink_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     return _rows(task, downlink_schemes(_instance(task)))
 
 
-def run_ngo_task(task: dict[str, Any]) -> list[dict[str, Any]]:
-    """Paper B: orthonormal pilots with greedy assignment (cell-free metric for cell-free, small-cell metric for
-    small cells), max-min power control on both; one row per scheme with its common max-min throughput."""
-    import instances
-    from models.iot import system as iot_models
-    from models.common import sinr as S
-    from models.iot.small_cells import (small_cell_downlink_system, small_cell_throughput_mbps,
-                                          small_cell_uplink_system)
-    from models.common.pilot_assignment import (cell_free_weights, greedy_pilots, small_cell_dl_weights,
-                                         small_cell_ul_weights)
-    from solvers_adapters.iot.uplink import bisection_maxmin
-
-    base = instances.generate("ngo2017", seed=task["seed"], aps=task["M"], users=task["K"], tau_p=task["tau_p"],
-                              shadowing=task["shadowing"], pilot_assignment="random")
-    tau = base.tau_p
-
-    def cf_rates(p):
-        return iot_models.IoTSystem(base.replace(pilots=p), "projection").ul.sinr(np.ones(base.K))
-
-    cf = base.replace(pilots=greedy_pilots(base.pilots, tau, cf_rates, cell_free_weights(base.beta)))
-    out = []
-    sys_cf = iot_models.IoTSystem(cf, "projection")
-    mm = bisection_maxmin(sys_cf.ul, rel_tol=1e-6)
-    out.append({"series": "cell-free UL", "throughput_mbps": sys_cf.throughput_mbps(sys_cf.ul.sinr(mm.eta))})
-
-    serving = S.small_cell_selection(base.beta)
-
-    def small_cells(link: str, build, weights):
-        """Small cells with their own greedy pilots (the small-cell contamination metric), then max-min."""
-        def rates(p):
-            return build(iot_models.IoTSystem(base.replace(pilots=p), "projection")).sinr(np.ones(base.K))
-
-        pilots = greedy_pilots(base.pilots, tau, rates, weights(base.beta, serving))
-        lf = build(iot_models.IoTSystem(base.replace(pilots=pilots), "projection"))
-        res = bisection_maxmin(lf, rel_tol=1e-6)
-        out.append({"series": f"small cells {link}",
-                    "throughput_mbps": small_cell_throughput_mbps(base, lf.sinr(res.eta))})
-
-    small_cells("UL", small_cell_uplink_system, small_cell_ul_weights)
-    if task.get("downlink"):
-        from solvers_adapters.iot.downlink import bisection_dl
-
-        dl = bisection_dl(sys_cf, solver="ipopt", rel_tol=1e-4)
-        out.append({"series": "cell-free DL", "throughput_mbps": sys_cf.throughput_mbps(
-            sys_cf.downlink_sinr(dl.eta))})
-        small_cells("DL", small_cell_downlink_system, small_cell_dl_weights)
+def _ngo_rows(task: dict[str, Any], out: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for r in out:
         thr = np.asarray(r["throughput_mbps"], dtype=float)
@@ -230,6 +184,44 @@ def run_ngo_task(task: dict[str, Any]) -> list[dict[str, Any]]:
                   "realisation": task["r"], "seed": task["seed"], "thing": k, "throughput_mbps": float(v)}
                  for k, v in enumerate(thr)]
     return rows
+
+
+def run_ngo_task(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """Paper B: orthonormal pilots with greedy assignment (cell-free metric for cell-free, small-cell metric for
+    small cells), max-min power control on both; one row per scheme with its common max-min throughput."""
+    import instances
+    from models.common.pilot_assignment import (cell_free_weights, greedy_pilots, small_cell_dl_weights,
+                                                small_cell_ul_weights)
+    from models.iot import system as iot_models
+    from models.iot.small_cells import small_cell_downlink_system, small_cell_selection, small_cell_uplink_system
+
+    base = instances.generate("ngo2017", seed=task["seed"], aps=task["M"], users=task["K"], tau_p=task["tau_p"],
+                              shadowing=task["shadowing"], pilot_assignment="random")
+    tau = base.tau_p
+
+    def cf_rates(p):
+        return iot_models.IoTSystem(base.replace(pilots=p), "projection").ul.sinr(np.ones(base.K))
+
+    cf = base.replace(pilots=greedy_pilots(base.pilots, tau, cf_rates, cell_free_weights(base.beta)))
+    mm = _run(UL, "bisection", cf, estimator="projection", rel_tol=1e-6)
+    out = [{"series": "cell-free UL", "throughput_mbps": mm.solution["throughput_mbps"]}]
+    serving = small_cell_selection(base.beta)
+
+    def small_cells(link: str, problem: str, build, weights):
+        """Small cells with their own greedy pilots (the small-cell contamination metric), then max-min."""
+        def rates(p):
+            return build(iot_models.IoTSystem(base.replace(pilots=p), "projection")).sinr(np.ones(base.K))
+
+        pilots = greedy_pilots(base.pilots, tau, rates, weights(base.beta, serving))
+        res = _run(problem, "bisection", base.replace(pilots=pilots), estimator="projection", rel_tol=1e-6)
+        out.append({"series": f"small cells {link}", "throughput_mbps": res.solution["throughput_mbps"]})
+
+    small_cells("UL", SCU, small_cell_uplink_system, small_cell_ul_weights)
+    if task.get("downlink"):
+        dl = _run(DL, "bisection", cf, estimator="projection", solver="ipopt", rel_tol=1e-4)
+        out.append({"series": "cell-free DL", "throughput_mbps": dl.solution["throughput_mbps"]})
+        small_cells("DL", SCD, small_cell_downlink_system, small_cell_dl_weights)
+    return _ngo_rows(task, out)
 
 
 # --------------------------------------------------------------------------------------------- task lists
@@ -295,103 +287,18 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-#: semantic styles of the CDF series: linestyle = estimator / architecture, colour = power control (ngo-95: link and
-#: shadowing), marker = estimator; the first matching key wins, so the more specific keys come first ("min power at
-#: the Ngo-est. max-min SINR" is a min-power series, not a max-min one)
-_LINESTYLES = {"LMMSE": "-", "Ngo": "--", "small": ":", "cell-free": "-"}
-_MARKERS = {"LMMSE": "o", "Ngo": "s", "small": "^", "cell-free": "o"}
-_LINK_COLOURS = {"DL, corr": "C0", "DL, unc": "C1", "UL, corr": "C2", "UL, unc": "C3"}      # ngo-95
-_PC_COLOURS = {"min power": "C1", "equal power": "C4", "target": "C3", "no PC": "C2", "max-min": "C0"}
-
-
-def _cdf_style(series: str) -> dict[str, Any]:
-    def first(table):
-        return next((v for k, v in table.items() if k in series), None)
-
-    colour = first(_LINK_COLOURS) or ("0.35" if "small" in series else first(_PC_COLOURS))
-    style = {"color": colour, "linestyle": first(_LINESTYLES), "marker": first(_MARKERS)}
-    return {k: v for k, v in style.items() if v is not None}
-
-
-def _cdf_axes(ax, rows, *, key: str, x_filter: str, xlabel: str, title: str, log: bool = True) -> None:
-    """One empirical CDF per series; every series gets its own (colour, linestyle, marker) via
-    :func:`experiments.figure_style.distinct_styles`, its semantic style (:func:`_cdf_style`) where that is free."""
-    from experiments.figure_style import distinct_styles
-
-    series_all = sorted({r["series"] for r in rows if r.get("x") == x_filter})
-    styles = distinct_styles(series_all, _cdf_style)
-    for series in series_all:
-        v = np.sort([r[key] for r in rows if r.get("series") == series and r.get("x") == x_filter
-                     and r.get(key) is not None])
-        v = v[v > 0] if log else v
-        if not v.size:
-            continue
-        ax.plot(v, np.arange(1, v.size + 1) / v.size, label=series, lw=1.4, markevery=0.1, ms=4,
-                **styles[series])
-    if log:
-        ax.set_xscale("log")
-    ax.axhline(0.05, color="0.6", lw=0.6)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("CDF")
-    ax.set_title(title, fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
-
-
-def _save(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-
-
-def _figure(n: int):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(1, n, figsize=(7 * n, 4.6), squeeze=False)
-
-
-def _setups_note(rows, full: bool) -> str:
-    n = len({r.get("realisation") for r in rows if r.get("realisation") is not None})
-    return f" ({n} setups{'' if full else ', reduced run'})"
-
-
-def _plot_thr(title):
-    def plot(rows, summary, path: Path, full: bool) -> None:
-        fig, ax = _figure(1)
-        _cdf_axes(ax[0, 0], rows, key="throughput_mbps", x_filter="thing",
-                  xlabel="per-thing net throughput [Mbit/s]",
-                  title=title + _setups_note(rows, full))
-        _save(fig, path)
-    return plot
-
-
-def _plot_ee(rows, summary, path: Path, full: bool) -> None:
-    fig, ax = _figure(2)
-    red = _setups_note(rows, full)
-    _cdf_axes(ax[0, 0], rows, key="ee_mbit_per_j", x_filter="ee", xlabel="uplink EE (11) per setup [Mbit/J]",
-              title="iot-fig3: Σ_k S_k / Σ_k η_k p̄, M=100, K=40, τp=20, 10 mW" + red)
-    _cdf_axes(ax[0, 1], rows, key="ee_thing_mbit_per_j", x_filter="thing",
-              xlabel="per-thing EE S_k / (η_k p̄) [Mbit/J]", title="iot-fig3: per-thing energy efficiency" + red)
-    _save(fig, path)
-
-
 register_figure(Figure("iot-fig1", "paper 003 Fig. 1: uplink per-thing throughput CDF, IoT (10 mW)", fig1_tasks,
-                       run_uplink_task, summarise, _plot_thr("iot-fig1: uplink, M=100, K=40, τp=20, 10 mW")))
+                       run_uplink_task, summarise, plot_thr("iot-fig1: uplink, M=100, K=40, τp=20, 10 mW")))
 register_figure(Figure("iot-fig3", "paper 003 Fig. 3: uplink energy-efficiency CDF, IoT (10 mW)", fig3_tasks,
-                       run_uplink_task, summarise, _plot_ee))
+                       run_uplink_task, summarise, plot_ee))
 register_figure(Figure("iot-fig5", "paper 003 Fig. 5: uplink per-thing throughput CDF, mobile (100 mW)",
                        fig5_tasks, run_uplink_task, summarise,
-                       _plot_thr("iot-fig5: uplink, M=100, K=40, τp=20, 100 mW")))
+                       plot_thr("iot-fig5: uplink, M=100, K=40, τp=20, 100 mW")))
 register_figure(Figure("iot-fig7", "paper 003 Fig. 7: downlink per-thing throughput CDF", fig7_tasks,
-                       run_downlink_task, summarise, _plot_thr("iot-fig7: downlink, 200 mW APs, 10 mW pilots")))
+                       run_downlink_task, summarise, plot_thr("iot-fig7: downlink, 200 mW APs, 10 mW pilots")))
 register_figure(Figure("ngo-95", "Ngo 2017: 95%-likely throughput, cell-free vs small cells (orthogonal pilots)",
                        ngo_tasks, run_ngo_task, summarise,
-                       _plot_thr("ngo-95: Ngo 2017, M=100, K=40, τp=20, greedy pilots, max-min")))
+                       plot_thr("ngo-95: Ngo 2017, M=100, K=40, τp=20, greedy pilots, max-min")))
 
 
 # --------------------------------------------------------------------------------------------- sensitivity table
@@ -400,7 +307,6 @@ def estimator_gain_table(*, setups: int = 40, taus=(10, 20, 30), areas_km=(1.0, 
     τ_p × area: how the paper's lost Fig. 1 settings move the estimator gain. ``python -m experiments.papers.iot.figures``."""
     import instances
     from models.iot import system as iot_models
-    from solvers_adapters.iot.uplink import bisection_maxmin
 
     rows = []
     for tau in taus:
@@ -410,8 +316,8 @@ def estimator_gain_table(*, setups: int = 40, taus=(10, 20, 30), areas_km=(1.0, 
                 inst = instances.generate("rao2020", seed=BASE_SEED + r, aps=100, users=40, tau_p=tau,
                                           area_km=area, ue_power_w=p_w, pilot_power_w=p_w)
                 for est in thr:
-                    sys_ = iot_models.prepare(inst, estimator=est)
-                    thr[est].append(sys_.throughput_mbps(bisection_maxmin(sys_.ul, rel_tol=1e-6).t))
+                    t = _run(UL, "bisection", inst, estimator=est, rel_tol=1e-6).objective
+                    thr[est].append(iot_models.prepare(inst, estimator=est).throughput_mbps(t))
             a, b = np.array(thr["lmmse"]), np.array(thr["projection"])
             rows.append({"tau_p": tau, "area_km": area, "setups": setups,
                          "p5_gain": float(np.percentile(a, 5) / np.percentile(b, 5)),

@@ -1,37 +1,39 @@
 """Tiny certified instances of the three paper-003 problems: ``instances/library/tiny-iot-*.json``.
 
-Regenerate with ``python -m experiments.papers.iot.library`` (options: ``--only NAME ...``, ``--out DIR``,
-``--time-limit S``, ``--dry-run``). Every instance is a seeded ``instances.generate("rao2020", ...)`` layout with
-M ∈ {4, 5, 6} APs, K ∈ {3, 4} things and τ_p = 2 random unit-norm pilots (so the pilots are non-orthogonal, the
-paper's point), on a 0.3 km wrap-around square (with 4–6 APs on 1 km² the SINRs are 1e-3-small), things at 10 mW
-or 100 mW, APs at 200 mW.
+Regenerate with ``cfopt library certify --only tiny-iot-01 ...`` (:mod:`experiments.certify` writes the cards).
+Every instance is a seeded ``instances.generate("rao2020", ...)`` layout with M ∈ {4, 5, 6} APs, K ∈ {3, 4}
+things and τ_p = 2 random unit-norm pilots (so the pilots are non-orthogonal, the paper's point), on a 0.3 km
+wrap-around square (with 4–6 APs on 1 km² the SINRs are 1e-3-small), things at 10 mW or 100 mW, APs at 200 mW.
 
 Each instance serves all three problems with the LMMSE estimator (the models' default):
 
-* ``iot-uplink-maxmin`` — optimum = max-min SINR of (12), SCIP on the epigraph (``--method exact``);
+* ``iot-uplink-maxmin`` — optimum = max-min SINR of (12), SCIP on the epigraph (method ``exact``);
 * ``iot-uplink-target`` — per-thing targets t_k = u_k t*, u_k ∈ [0.3, 0.8] drawn from ``default_rng([seed, 13])``
   (feasible by construction, since t_k < t*), stored as ``qos.sinr_target``; optimum = minimal radiated power
   (W) of (13), the min-power LP by SCIP;
 * ``iot-downlink-maxmin`` — optimum = max-min SINR of (18), SCIP on the epigraph with the SOC constraints.
 
 Every certificate must be ``global``; the card records the SCIP version, times, gaps and optimal points, and the
-bisection's value next to SCIP's (they must agree within 1e-5 relative, else the script fails).
+bisection's value next to SCIP's (they must agree within 1e-5 relative, else certification fails).
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 
-import instances
-from experiments import library_cli
+from experiments.certify import Certified, LibrarySpec, entry, register_library_spec
 
 AREA_KM = 0.3
 TAU_P = 2
 AGREE = 1e-5
 PROBLEMS = ("iot-uplink-maxmin", "iot-uplink-target", "iot-downlink-maxmin")
+WHAT = {"iot-uplink-maxmin": "max-min uplink SINR of (12), linear, LMMSE (models.iot.system)",
+        "iot-uplink-target": "minimal radiated uplink power of (13) in W, targets qos.sinr_target, LMMSE",
+        "iot-downlink-maxmin": "max-min downlink SINR of (18), linear, LMMSE, per-AP power"}
+#: the method whose value must agree with SCIP's (within AGREE)
+CHECK_METHOD = {"iot-uplink-maxmin": "bisection", "iot-downlink-maxmin": "bisection"}
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,12 @@ SPECS: tuple[Spec, ...] = (
     Spec("tiny-iot-05", 6, 3, 5, 0.01),
     Spec("tiny-iot-06", 6, 4, 6, 0.1),
 )
+_BY_NAME = {s.name: s for s in SPECS}
 
 
-def make(spec: Spec) -> instances.Instance:
+def make(spec: Spec):
+    import instances
+
     return instances.generate("rao2020", seed=spec.seed, aps=spec.aps, users=spec.users, tau_p=TAU_P,
                               area_km=AREA_KM, ue_power_w=spec.p_ue_w, pilot_power_w=spec.p_ue_w, name=spec.name)
 
@@ -62,65 +67,38 @@ def _rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1e-12)
 
 
-def certify(spec: Spec, *, time_limit: float | None = None) -> tuple[instances.Instance, dict]:
-    from solvers_adapters.iot.downlink import run_bisection_dl, run_exact_dl
-    from solvers_adapters.iot.uplink import run_bisection, run_exact_target, run_exact_uplink
-    from solvers_adapters.scip import scip_version
+def certify(name: str, time_limit: float | None) -> Certified:
+    """Generate ``name``, draw its SINR targets, certify the three optima (through :func:`experiments.solve`)."""
+    import experiments
 
+    spec = _BY_NAME[name]
     base = make(spec)
-    ul0 = run_exact_uplink(base, time_limit=time_limit)
+    ul0 = experiments.solve(PROBLEMS[0], base, "exact", time_limit=time_limit)
     ul0.require(certificate="global")
     u = np.random.default_rng([spec.seed, 13]).uniform(0.3, 0.8, size=spec.users)
-    targets = np.round(u * ul0.objective, 6)
-    inst = base.replace(qos={"sinr_target": targets.tolist()})
-
-    exact = {"iot-uplink-maxmin": run_exact_uplink(inst, time_limit=time_limit),
-             "iot-uplink-target": run_exact_target(inst, time_limit=time_limit),
-             "iot-downlink-maxmin": run_exact_dl(inst, time_limit=time_limit)}
-    for p, r in exact.items():
-        r.require(certificate="global")
-    check = {"iot-uplink-maxmin": run_bisection(inst), "iot-downlink-maxmin": run_bisection_dl(inst)}
-    for p, r in check.items():
-        if _rel(r.objective, exact[p].objective) > AGREE:
-            raise RuntimeError(f"{spec.name} {p}: bisection {r.objective} vs SCIP {exact[p].objective}")
-    version = f"scip {scip_version()}"
-    what = {"iot-uplink-maxmin": "max-min uplink SINR of (12), linear, LMMSE (models.iot.system)",
-            "iot-uplink-target": "minimal radiated uplink power of (13) in W, targets qos.sinr_target, LMMSE",
-            "iot-downlink-maxmin": "max-min downlink SINR of (18), linear, LMMSE, per-AP power"}
-    card = {"problems": list(PROBLEMS),
-            "optimum": {p: exact[p].objective for p in PROBLEMS},
-            "certified_by": {p: version for p in PROBLEMS},
-            "details": {p: {"objective": what[p], "bound": exact[p].bound, "gap": exact[p].gap,
-                            "solution": {"eta": exact[p].solution["eta"]},
-                            "scip_time_s": round(exact[p].wall_time_s, 3), "nodes": exact[p].iterations,
-                            **({"bisection": check[p].objective, "bisection_method": check[p].solver}
-                               if p in check else {}),
-                            "generated_by": "python -m experiments.papers.iot.library"} for p in PROBLEMS}}
-    inst = inst.replace(card=card)
-    report = {"name": spec.name, "M": spec.aps, "K": spec.users,
-              **{p: exact[p].objective for p in PROBLEMS},
-              **{f"t_{p}": exact[p].wall_time_s for p in PROBLEMS}}
-    return inst, report
+    inst = base.replace(qos={"sinr_target": np.round(u * ul0.objective, 6).tolist()})
+    exact = {p: experiments.solve(p, inst, "exact", time_limit=time_limit) for p in PROBLEMS}
+    entries = {}
+    for p, res in exact.items():
+        notes: dict[str, Any] = {"objective": WHAT[p], "nodes": res.iterations}
+        if p in CHECK_METHOD:
+            check = experiments.solve(p, inst, CHECK_METHOD[p])
+            if _rel(check.objective, res.objective) > AGREE:
+                raise RuntimeError(f"{name} {p}: {CHECK_METHOD[p]} {check.objective} vs SCIP {res.objective}")
+            notes.update(bisection=check.objective, bisection_method=check.solver)
+        entries[p] = entry(res, generated_by=f"cfopt library certify --only {name}", notes=notes)
+    report = {"M": spec.aps, "K": spec.users, **{p: exact[p].objective for p in PROBLEMS}}
+    return Certified(inst, entries, report=report)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parsed = library_cli.parse("python -m experiments.papers.iot.library", __doc__.split("\n")[0], SPECS, argv,
-                               time_limit=600.0)
-    if parsed is None:
-        return 2
-    args, specs = parsed
-    out = Path(args.out)
-    print(f"{'name':12} {'M':>2} {'K':>2} {'UL t*':>12} {'power W':>12} {'DL t*':>12} {'t_UL':>6} {'t_tg':>6} "
-          f"{'t_DL':>6}")
-    for spec in specs:
-        inst, rep = certify(spec, time_limit=args.time_limit)
-        if not args.dry_run:
-            inst.save(out / f"{spec.name}.json")
-        print(f"{rep['name']:12} {rep['M']:>2} {rep['K']:>2} {rep[PROBLEMS[0]]:12.6g} {rep[PROBLEMS[1]]:12.6g} "
-              f"{rep[PROBLEMS[2]]:12.6g} {rep['t_' + PROBLEMS[0]]:6.2f} {rep['t_' + PROBLEMS[1]]:6.2f} "
-              f"{rep['t_' + PROBLEMS[2]]:6.2f}", flush=True)
-    return 0
+def legacy_context(instance: Any, problem: str, e: Mapping[str, Any]) -> dict[str, Any]:
+    """The evaluation context of a pre-schema card: LMMSE (the card's stated estimator) and, for the target
+    problem, the instance's targets (``cfopt solve`` records exactly these for method ``exact``)."""
+    ctx: dict[str, Any] = {"estimator": "lmmse"}
+    if problem == "iot-uplink-target":
+        ctx["targets"] = [float(t) for t in instance.qos["sinr_target"]]
+    return ctx
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+LIBRARY = register_library_spec(LibrarySpec(paper="iot", names=tuple(_BY_NAME), certify=certify, time_limit=600.0,
+                                            legacy_context=legacy_context))

@@ -1,7 +1,8 @@
 """Registers problem ``uplink-ee`` (paper 000, Khan–Karthik R.M.–Agnihotri): maximise the uplink EE (11a) over UE
 powers η and the binary AP–UE association D subject to the sum-SE floor (11d).
 
-Methods (the runners live in solvers_adapters/; each result is re-scored by :mod:`models.uplink_ee.system`):
+Methods (the runners live in solvers_adapters/ and return an Outcome; :func:`experiments.results.make_result` re-scores
+it with :mod:`models.uplink_ee.system` and :func:`_solution_view` keeps the solution keys):
 
 =================  ==========  ================================================================================
 ``exact``          exact       MINLP (11) in epigraph form, SCIP (global; orthogonal pilots)
@@ -65,25 +66,50 @@ def _evaluate(instance, solution: dict[str, Any], **options):
     return evaluate(instance, solution, **options)
 
 
+def _solution_view(instance, point, evaluation, context) -> dict[str, Any]:
+    """``uplink-ee``'s solution keys: eta, assoc, power_w (η p_max), se_bps_hz, sum_se_bps_hz, se_qos_bps_hz and
+    the optimal LSFD weights of the point (the evaluator's statistics under ``context``)."""
+    import numpy as np
+
+    from models.uplink_ee.system import prepare
+
+    data = prepare(instance, **{k: v for k, v in context.items() if k != "lsfd"})
+    eta = np.asarray(point["eta"], dtype=float)
+    assoc = np.asarray(point["assoc"], dtype=float)
+    return {"eta": eta.tolist(), "assoc": assoc.tolist(), "power_w": (eta * data.p_max).tolist(),
+            "se_bps_hz": evaluation.per_user["se_bps_hz"].tolist(),
+            "sum_se_bps_hz": evaluation.objectives["sum_se_bps_hz"], "se_qos_bps_hz": data.se_qos,
+            "lsfd": data.lsfd(eta, assoc).tolist()}
+
+
+_QT_LOOP_ONLY = ("assoc_init", "power_init", "local_search", "recovery", "progress")
+
+
 def _se_max(instance, method: str, **kw):
-    """The SE-max end point of the trade-off for ``method``'s family: SCIP for ``exact``/``relaxed`` (proved), the QT
-    machinery otherwise. Returns the SolveResult (objective field = EE at that point; sum SE in the solution)."""
+    """The SE-max end point of the trade-off for ``method``'s family, as an Outcome: SCIP for ``exact``/``relaxed``
+    (proved), the QT machinery otherwise (objective field = EE at that point; sum SE in the solution)."""
     if method in ("exact", "relaxed"):
         from solvers_adapters.uplink_ee.exact import run_exact
 
         return run_exact(instance, objective="sum_se", **kw)
-    from models.uplink_ee.system import prepare
-    from solvers_adapters.uplink_ee.ao_qt import max_sum_se
-    from solvers_adapters.base import dist_version
-    from solvers_adapters.uplink_ee.common import uplink_result
+    from solvers_adapters.uplink_ee.ao_qt import run_se_max
 
-    seed = kw.pop("seed", None)
-    top = max_sum_se(instance, **kw)
-    return uplink_result(prepare(instance, se_qos=0.0), method=method, formulation="qt-sum-se", solver="cfopt",
-                         solver_version=dist_version("cfopt"), status="feasible",
-                         certificate="stationary" if top.converged else "none", eta=top.eta, assoc=top.assoc,
-                         wall_time_s=top.wall_time_s, iterations=top.iterations, trace=list(top.trace), seed=seed,
-                         message="SE-max end point by QT iterations on the powers with D = all ones (not a proof)")
+    return run_se_max(instance, **{k: v for k, v in kw.items() if k not in _QT_LOOP_ONLY})
+
+
+def _session(instance, method: str, **kw):
+    """One model per (instance, method) for the ε-constraint sweep: SCIP's MINLP for ``exact`` (its SE-max phase
+    gives the end point), Ipopt's relaxation warm-started along ε for ``relaxed``; None for the QT methods (they
+    re-run per threshold)."""
+    if method == "exact":
+        from solvers_adapters.uplink_ee.exact import exact_session
+
+        return exact_session(instance, **kw)
+    if method == "relaxed":
+        from solvers_adapters.uplink_ee.exact import relaxed_session
+
+        return relaxed_session(instance, **kw)
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ declared options
@@ -140,6 +166,7 @@ PROBLEM = register(Problem(
     paper="000 (Khan, Karthik R.M., Agnihotri, arXiv 2501.01271)",
     description="uplink distributed massive MIMO: max EE s.t. sum-SE floor over UE powers and AP–UE association",
     evaluate=_evaluate,
+    solution_view=_solution_view,
     unit="Mbit/J",
     qos_fields=("sum_se_min_bps_hz",),
     context_keys=("combining", "delta", "leakage", "prelog", "power", "se_qos", "lsfd"),
@@ -160,5 +187,6 @@ PROBLEM = register(Problem(
                options=OPTIONS["lsfc-95"]),
     )},
     pareto=ParetoSpec(parameter="se_qos", parameter_label="SE^QoS [bit/s/Hz]", objective_label="EE [Mbit/J]",
-                      achieved_key="sum_se_bps_hz", achieved_label="sum SE [bit/s/Hz]", max_endpoint=_se_max),
+                      achieved_key="sum_se_bps_hz", achieved_label="sum SE [bit/s/Hz]", max_endpoint=_se_max,
+                      session=_session),
 ))

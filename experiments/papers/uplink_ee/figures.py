@@ -33,7 +33,6 @@ A, TAU_P = 8, 5
 INITS = ("top10-per-ue", "top10-per-ap", "all", "lsfc95", "random")
 POWER_INITS = ("full", "half", "low", "random", "inverse-gain")
 
-
 #: reduced runs keep the paper's UE density (30 UEs per km²) for their 12 UEs: a 0.632 km × 0.632 km square
 REDUCED_AREA_KM = math.sqrt(12 / 30)
 
@@ -42,6 +41,13 @@ def _instance(M: int, K: int, seed: int, area_km: float = 1.0):
     import instances
 
     return instances.generate("ngo2017", seed=seed, aps=M, users=K, antennas=A, tau_p=TAU_P, area_km=area_km)
+
+
+def _solve(inst, **options):
+    """One ``ao-qt`` run through the registry (a re-scored SolveResult)."""
+    import experiments
+
+    return experiments.solve("uplink-ee", inst, "ao-qt", **options)
 
 
 def _base(task: dict[str, Any], res, **extra) -> dict[str, Any]:
@@ -56,12 +62,10 @@ def _base(task: dict[str, Any], res, **extra) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- task runners
 def run_sweep_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     """One realisation × every threshold of ``task['se_grid']`` (figs. 2 and 5)."""
-    from solvers_adapters.uplink_ee.ao_qt import run_ao_qt
-
     inst = _instance(task["M"], task["K"], task["seed"], task["area_km"])
     rows = []
     for q in task["se_grid"]:
-        res = run_ao_qt(inst, se_qos=float(q), seed=task["seed"])
+        res = _solve(inst, se_qos=float(q), seed=task["seed"])
         rows.append(_base(task, res, series=task["series"], x=task["M"] if task["x"] == "M" else float(q),
                           se_qos=float(q)))
     return rows
@@ -69,10 +73,8 @@ def run_sweep_task(task: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run_convergence_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     """Fig. 7: the true EE after each iteration of Algorithm 1 (iteration 0 = the initial point)."""
-    from solvers_adapters.uplink_ee.ao_qt import run_ao_qt
-
     inst = _instance(task["M"], task["K"], task["seed"], task["area_km"])
-    res = run_ao_qt(inst, se_qos=task["se_qos"], seed=task["seed"], tol=task.get("tol", 5e-3),
+    res = _solve(inst, se_qos=task["se_qos"], seed=task["seed"], tol=task.get("tol", 5e-3),
                     max_iter=task.get("max_iter", 50))
     base = _base(task, res, se_qos=task["se_qos"], series=f"M={task['M']}, T={task['K']}")
     trace = [res.solution.get("initial_ee")] + list(res.trace) if res.has_solution else []
@@ -81,13 +83,11 @@ def run_convergence_task(task: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run_init_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     """Fig. 8 (association inits) / Fig. 9 (power inits): final EE per initialisation."""
-    from solvers_adapters.uplink_ee.ao_qt import run_ao_qt
-
     inst = _instance(task["M"], task["K"], task["seed"], task["area_km"])
     rows = []
     for init in task["inits"]:
         kw = {"assoc_init": init} if task["kind"] == "assoc" else {"power_init": init}
-        res = run_ao_qt(inst, se_qos=task["se_qos"], seed=task["seed"], **kw)
+        res = _solve(inst, se_qos=task["se_qos"], seed=task["seed"], **kw)
         rows.append(_base(task, res, se_qos=task["se_qos"], series=f"M={task['M']}", x=init, init=init))
     return rows
 

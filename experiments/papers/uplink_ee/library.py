@@ -1,32 +1,31 @@
 """Tiny certified instances of problem ``uplink-ee`` (paper 000, problem (11)): ``instances/library/tiny-ulee-*.json``.
 
-Regenerate with ``python -m experiments.papers.uplink_ee.library`` (options: ``--only NAME ...``, ``--out DIR``,
-``--time-limit S``, ``--dry-run``). Every instance is a seeded ``instances.generate("ngo2017", ...)`` layout with
-M ∈ {3, 4, 5} APs, T ∈ {2, 3} UEs, A ∈ {2, 4} antennas and orthogonal pilots (τ_p = T), on a 0.3 km square
-(30–60 APs/km², the AP density of the paper's Section V, where M = 30–110 APs share 1 km²; with 3–5 APs on the
-generator's default 1 km² most links are too weak for the association to matter).
+Regenerate with ``cfopt library certify --only tiny-ulee-01 ...`` (:mod:`experiments.certify` writes the cards).
+Every instance is a seeded ``instances.generate("ngo2017", ...)`` layout with M ∈ {3, 4, 5} APs, T ∈ {2, 3} UEs,
+A ∈ {2, 4} antennas and orthogonal pilots (τ_p = T), on a 0.3 km square (30–60 APs/km², the AP density of the
+paper's Section V, where M = 30–110 APs share 1 km²; with 3–5 APs on the generator's default 1 km² most links are
+too weak for the association to matter).
 
 SE^QoS (11d) of each instance is derived from two certified solves of the model without QoS:
-U = the SE-max end point (max Σ SE, :func:`solvers_adapters.uplink_ee.exact.run_exact` with ``objective="sum_se"``)
-and S₀ = Σ SE at the EE optimum without QoS. A ``"binding"`` instance gets SE^QoS = S₀ + ½ (U − S₀) (the QoS
-moves the EE optimum), a ``"slack"`` one SE^QoS = 0.8 S₀ (it does not); both rounded to 4 decimals (down).
-The EE optimum with that QoS must then be certified ``global`` by SCIP; its evaluator value (Mbit/J, eq. (11a))
-is the card's optimum. The card also records U, S₀, the EE without QoS, the optimal (η, D) and the SCIP times.
+U = the SE-max end point (max Σ SE, method ``exact`` with ``objective="sum_se"``) and S₀ = Σ SE at the EE optimum
+without QoS. A ``"binding"`` instance gets SE^QoS = S₀ + ½ (U − S₀) (the QoS moves the EE optimum), a ``"slack"``
+one SE^QoS = 0.8 S₀ (it does not); both rounded to 4 decimals (down). The EE optimum with that QoS must then be
+certified ``global`` by SCIP; its evaluator value (Mbit/J, eq. (11a)) is the card's optimum. The card's notes
+record U, S₀, the EE without QoS and the SCIP times of the two preliminary solves.
 """
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, Mapping
 
-import instances
-from experiments import library_cli
-from solvers_adapters.scip import scip_version
-from solvers_adapters.uplink_ee.exact import run_exact
+from experiments.certify import Certified, LibrarySpec, entry, register_library_spec
 
 PROBLEM = "uplink-ee"
 AREA_KM = 0.3
+GENERATED_BY = "cfopt library certify"
+OBJECTIVE = ("EE of (11a) in Mbit/J, models.uplink_ee.system defaults (PFZF, seed pre-log, seed power model, "
+             "optimal LSFD)")
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,13 @@ SPECS: tuple[Spec, ...] = (
     Spec("tiny-ulee-11", 5, 3, 2, 1, "binding"),
     Spec("tiny-ulee-12", 5, 3, 4, 0, "slack"),
 )
+_BY_NAME = {s.name: s for s in SPECS}
 
 
-def make(spec: Spec) -> instances.Instance:
+def make(spec: Spec):
     """The layout of ``spec`` (no QoS, no card)."""
+    import instances
+
     return instances.generate("ngo2017", seed=spec.seed, aps=spec.aps, users=spec.users, antennas=spec.antennas,
                               tau_p=spec.users, area_km=AREA_KM, name=spec.name)
 
@@ -66,70 +68,42 @@ def _floor4(x: float) -> float:
     return math.floor(x * 1e4) / 1e4
 
 
-def certify(spec: Spec, *, time_limit: float | None = None) -> tuple[instances.Instance, dict]:
-    """Generate ``spec``, derive its SE^QoS, certify its optimum; returns the carded instance and a report."""
+def certify(name: str, time_limit: float | None) -> Certified:
+    """Generate ``name``, derive its SE^QoS, certify its optimum (every solve through :func:`experiments.solve`)."""
+    import experiments
+
+    spec = _BY_NAME[name]
     base = make(spec)
-    se_max = run_exact(base, se_qos=0.0, objective="sum_se", time_limit=time_limit)
+    solve = lambda inst, **kw: experiments.solve(PROBLEM, inst, "exact", time_limit=time_limit, **kw)  # noqa: E731
+    se_max = solve(base, se_qos=0.0, objective="sum_se")
     se_max.require(certificate="global")
-    free = run_exact(base, se_qos=0.0, time_limit=time_limit)
+    free = solve(base, se_qos=0.0)
     free.require(certificate="global")
     U, S0 = float(se_max.solver_objective), float(free.solution["sum_se_bps_hz"])
-    if spec.qos == "binding":
-        qos = _floor4(S0 + 0.5 * (U - S0))
-    elif spec.qos == "slack":
-        qos = _floor4(0.8 * S0)
-    else:
-        raise ValueError(f"unknown qos mode {spec.qos!r}")
+    qos = _floor4(S0 + 0.5 * (U - S0)) if spec.qos == "binding" else _floor4(0.8 * S0)
     inst = base.replace(qos={"sum_se_min_bps_hz": qos})
-    res = run_exact(inst, time_limit=time_limit)
-    res.require(certificate="global")
+    res = solve(inst)
     binding = res.objective < free.objective * (1 - 1e-6)
     if binding != (spec.qos == "binding"):
-        raise RuntimeError(f"{spec.name}: QoS {qos} was meant to be {spec.qos} but binding={binding}")
-    version = f"scip {scip_version()}"
-    card = {
-        "problems": [PROBLEM],
-        "optimum": {PROBLEM: res.objective},
-        "certified_by": {PROBLEM: version},
-        "details": {PROBLEM: {
-            "objective": "EE of (11a) in Mbit/J, models.uplink_ee.system defaults (PFZF, seed pre-log, seed power model, "
-                         "optimal LSFD)",
-            "se_qos_bps_hz": qos, "qos": spec.qos,
-            "se_max_bps_hz": U, "ee_without_qos_mbit_per_j": free.objective, "sum_se_without_qos_bps_hz": S0,
-            "sum_se_bps_hz": res.solution["sum_se_bps_hz"], "bound_mbit_per_j": res.bound, "gap": res.gap,
-            "solution": {"eta": res.solution["eta"], "assoc": res.solution["assoc"]},
-            "scip_time_s": {"se_max": round(se_max.wall_time_s, 3), "ee_without_qos": round(free.wall_time_s, 3),
-                            "ee": round(res.wall_time_s, 3)},
-            "nodes": res.iterations, "method": "solvers_adapters.uplink_ee.exact.run_exact",
-            "generated_by": "python -m experiments.papers.uplink_ee.library",
-        }},
-    }
-    inst = inst.replace(card=card)
-    report = {"name": spec.name, "M": spec.aps, "T": spec.users, "A": spec.antennas, "seed": spec.seed,
-              "qos": spec.qos, "se_qos": qos, "se_max": U, "ee": res.objective, "ee_free": free.objective,
-              "t_se_max": se_max.wall_time_s, "t_free": free.wall_time_s, "t_ee": res.wall_time_s,
-              "nodes": res.iterations, "certified_by": version}
-    return inst, report
+        raise RuntimeError(f"{name}: QoS {qos} was meant to be {spec.qos} but binding={binding}")
+    notes = {"objective": OBJECTIVE, "se_qos_bps_hz": qos, "qos": spec.qos, "se_max_bps_hz": U,
+             "ee_without_qos_mbit_per_j": free.objective, "sum_se_without_qos_bps_hz": S0,
+             "sum_se_bps_hz": res.solution["sum_se_bps_hz"], "nodes": res.iterations,
+             "solver_time_s": {"se_max": round(se_max.wall_time_s, 3), "ee_without_qos": round(free.wall_time_s, 3),
+                               "ee": round(res.wall_time_s, 3)}}
+    card_entry = entry(res, generated_by=f"{GENERATED_BY} --only {name}", solution_keys=("eta", "assoc"),
+                       notes=notes)
+    report = {"M": spec.aps, "T": spec.users, "A": spec.antennas, "qos": spec.qos, "se_qos": qos, "se_max": U,
+              "ee": res.objective, "ee_free": free.objective, "t_ee": round(res.wall_time_s, 2)}
+    return Certified(inst, {PROBLEM: card_entry}, report=report)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parsed = library_cli.parse("python -m experiments.papers.uplink_ee.library", __doc__.split("\n")[0], SPECS, argv,
-                               time_limit=300.0)
-    if parsed is None:
-        return 2
-    args, specs = parsed
-    out = Path(args.out)
-    print(f"{'name':14} {'M':>2} {'T':>2} {'A':>2} {'qos':8} {'SE^QoS':>8} {'SE-max':>8} {'EE':>10} "
-          f"{'EE(no QoS)':>10} {'t_SEmax':>7} {'t_free':>7} {'t_EE':>7} {'nodes':>6}")
-    for spec in specs:
-        inst, rep = certify(spec, time_limit=args.time_limit)
-        if not args.dry_run:
-            inst.save(out / f"{spec.name}.json")
-        print(f"{rep['name']:14} {rep['M']:>2} {rep['T']:>2} {rep['A']:>2} {rep['qos']:8} {rep['se_qos']:8.4f} "
-              f"{rep['se_max']:8.4f} {rep['ee']:10.6f} {rep['ee_free']:10.6f} {rep['t_se_max']:7.2f} "
-              f"{rep['t_free']:7.2f} {rep['t_ee']:7.2f} {rep['nodes']:>6}", flush=True)
-    return 0
+def legacy_context(instance: Any, problem: str, e: Mapping[str, Any]) -> dict[str, Any]:
+    """The evaluation context of a pre-schema card: the model defaults the card was certified under (see
+    ``OBJECTIVE``) and the instance's SE^QoS (``cfopt solve`` records exactly these for method ``exact``)."""
+    return {"combining": "pfzf", "delta": 0.85, "leakage": "exact", "prelog": "seed", "power": "seed",
+            "se_qos": float(instance.qos["sum_se_min_bps_hz"]), "lsfd": "optimal"}
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+LIBRARY = register_library_spec(LibrarySpec(paper="uplink_ee", names=tuple(_BY_NAME), certify=certify,
+                                            time_limit=300.0, legacy_context=legacy_context))

@@ -7,13 +7,15 @@ import math
 import numpy as np
 import pytest
 
+from experiments.results import run_method
 from formulations.iot import downlink as F
 from instances import InputError
 from instances.generators import rao2020
+from models.iot import downlink as D
 from models.iot import system as iot_models
 from models.common.estimation_vector import estimator_statistics
 from models.common.sinr import downlink_power_load, downlink_sinr
-from solvers_adapters.iot.downlink import (bisection_dl, run_bisection_dl, run_equal_power_dl, run_exact_dl)
+from solvers_adapters.iot.downlink import (bisection_dl, run_bisection_dl, run_equal_power_dl)
 from solvers_adapters.result import Certificate, Status
 
 ESTIMATORS = ("lmmse", "projection")
@@ -23,6 +25,10 @@ TINY = [(5, 3, 2, 1), (6, 4, 3, 3)]
 
 def _inst(M, K, tau, seed, **kw):
     return rao2020.generate(aps=M, users=K, seed=seed, tau_p=tau, **kw)
+
+
+def solve(method: str, inst, **kw):
+    return run_method("iot-downlink-maxmin", method, inst, **kw)
 
 
 def _random_stats(M, K, tau, seed, kind):
@@ -69,7 +75,7 @@ def test_upper_bound_is_valid_on_random_points():
     for est in ESTIMATORS:
         sys_ = iot_models.prepare(inst, estimator=est)
         out = bisection_dl(sys_, solver="ipopt")
-        assert F.dl_data(sys_).upper_bound() >= out.t_hi >= out.t
+        assert F.dl_data(sys_).upper_bound() >= out.hi >= out.value
 
 
 def test_dual_bound_is_valid_for_any_multipliers():
@@ -77,21 +83,21 @@ def test_dual_bound_is_valid_for_any_multipliers():
     inst = _inst(6, 4, 2, 2)
     sys_ = iot_models.prepare(inst)
     d = F.dl_data(sys_)
-    tstar = bisection_dl(sys_, solver="ipopt", rel_tol=1e-8).t
+    tstar = bisection_dl(sys_, solver="ipopt", rel_tol=1e-8).value
     rng = np.random.default_rng(7)
     for _ in range(50):
         lam = rng.exponential(size=d.K)
         u = d.power_feasible(rng.uniform(size=(d.M, d.K)))
         tau = math.sqrt(tstar) * rng.uniform(0.5, 1.5)
-        b = F.lagrangian_bound(d, tau, lam, u)
-        assert F.tau_upper_bound(d, tau, lam, b) >= math.sqrt(tstar) * (1 - 1e-9)
+        b = D.lagrangian_bound(d, tau, lam, u)
+        assert D.tau_upper_bound(d, tau, lam, b) >= math.sqrt(tstar) * (1 - 1e-9)
 
 
 def test_dual_bound_proves_infeasibility_above_optimum():
     inst = _inst(8, 5, 3, 1)
     sys_ = iot_models.prepare(inst)
     d = F.dl_data(sys_)
-    tstar = bisection_dl(sys_, solver="ipopt", rel_tol=1e-8).t
+    tstar = bisection_dl(sys_, solver="ipopt", rel_tol=1e-8).value
     from solvers_adapters.base import solve_model
     for factor, infeasible in ((1.01, True), (0.99, False)):
         t = tstar * factor
@@ -101,9 +107,9 @@ def test_dual_bound_proves_infeasibility_above_optimum():
         x = F.extract(m)
         assert (x["s"] < 0) == infeasible
         lam = F.cone_multipliers(m)
-        b = F.lagrangian_bound(d, math.sqrt(t), lam, x["u"], x["theta"])
+        b = D.lagrangian_bound(d, math.sqrt(t), lam, x["u"], x["theta"])
         assert (b < 0) == infeasible                                    # a Farkas certificate iff infeasible
-        tub = F.tau_upper_bound(d, math.sqrt(t), lam, b)
+        tub = D.tau_upper_bound(d, math.sqrt(t), lam, b)
         assert tub ** 2 >= tstar * (1 - 1e-9)
         if infeasible:
             assert tub ** 2 < t
@@ -113,7 +119,7 @@ def test_min_power_objective_reaches_the_target():
     inst = _inst(6, 4, 2, 2)
     sys_ = iot_models.prepare(inst)
     d = F.dl_data(sys_)
-    tstar = bisection_dl(sys_, solver="ipopt").t
+    tstar = bisection_dl(sys_, solver="ipopt").value
     from solvers_adapters.base import solve_model
     m = F.build_feasibility(d, t=0.5 * tstar, objective="power")
     r = solve_model(m, "ipopt", tol=1e-10)
@@ -131,9 +137,9 @@ def small_runs():
     for case in SMALL:
         inst = _inst(*case)
         for est in ESTIMATORS:
-            out[case, est] = {s: run_bisection_dl(inst, estimator=est, solver=s, rel_tol=1e-6) for s in ("scip",
-                                                                                                         "ipopt")}
-            out[case, est]["equal"] = run_equal_power_dl(inst, estimator=est)
+            out[case, est] = {s: solve("bisection", inst, estimator=est, solver=s, rel_tol=1e-6) for s in ("scip",
+                                                                                                        "ipopt")}
+            out[case, est]["equal"] = solve("equal-power", inst, estimator=est)
             out[case, est]["inst"] = inst
     return out
 
@@ -184,8 +190,8 @@ def test_equal_power_baseline(small_runs):
 @pytest.mark.parametrize("case", TINY)
 def test_exact_epigraph_agrees_with_bisection(case):
     inst = _inst(*case)
-    ex = run_exact_dl(inst, time_limit=60)
-    bi = run_bisection_dl(inst, solver="ipopt")
+    ex = solve("exact", inst, time_limit=60)
+    bi = solve("bisection", inst, solver="ipopt")
     assert ex.status is Status.OPTIMAL and ex.certificate is Certificate.GLOBAL, ex.message
     assert ex.method == "exact" and ex.max_violation <= 1e-6
     assert abs(ex.objective - bi.objective) <= 1e-5 * bi.objective
@@ -198,22 +204,22 @@ def test_bisection_steps_and_outcome_fields():
     sys_ = iot_models.prepare(inst)
     auto = bisection_dl(sys_, solver="ipopt")
     plain = bisection_dl(sys_, solver="ipopt", step="bisection")
-    assert auto.converged and plain.converged and auto.certified and plain.certified
-    assert auto.n <= plain.n
-    assert abs(auto.t - plain.t) <= 1e-6 * auto.t
-    assert all(b[0] <= b[1] for b in auto.brackets)
+    assert auto.converged and plain.converged and auto.upper_proved and plain.upper_proved
+    assert auto.iterations <= plain.iterations
+    assert abs(auto.value - plain.value) <= 1e-6 * auto.value
+    assert all(b[0] <= b[1] for b in auto.history)
     assert auto.trace == sorted(auto.trace)                               # t_lo never decreases
-    assert {s["verdict"] for s in auto.steps} <= {"feasible", "infeasible (proved)"}
+    assert {s["verdict"] for s in auto.records} <= {"feasible", "infeasible (proved)"}
 
 
 def test_time_limit_returns_a_point():
     inst = _inst(8, 5, 3, 1)
-    r = run_bisection_dl(inst, solver="ipopt", time_limit=1e-6)
+    r = solve("bisection", inst, solver="ipopt", time_limit=1e-6)
     assert r.status is Status.LIMIT and r.certificate is Certificate.NONE
     assert r.objective is not None and r.max_violation <= 1e-6          # the equal-power witness
-    r2 = run_bisection_dl(inst, solver="ipopt", max_solves=1)
+    r2 = solve("bisection", inst, solver="ipopt", max_solves=1)
     assert r2.status is Status.LIMIT and r2.iterations == 1 and r2.objective >= r.objective
-    r3 = run_bisection_dl(inst, solver="ipopt", max_iter=2)             # Ipopt stops early: not a verdict
+    r3 = solve("bisection", inst, solver="ipopt", max_iter=2)             # Ipopt stops early: not a verdict
     assert r3.status is Status.LIMIT and r3.iterations == 1
     assert r3.objective >= r.objective and r3.max_violation <= 1e-6
     assert r3.solution["steps"][0]["verdict"] == "limit"

@@ -20,6 +20,11 @@ from solvers_adapters.result import Certificate, Status
 NAMES = [s.name for s in SPECS]
 
 
+def _optimum(inst, problem: str) -> float:
+    """The certified optimum of ``problem`` on a library instance (its card, experiments.certify's schema)."""
+    return inst.card["problems"][problem]["optimum"]
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
                           timeout=600)
@@ -53,7 +58,7 @@ def test_uplink_bisection_equal_sinrs_full_power_global(inst):
     sinr = np.asarray(r.solution["sinr"])
     assert (sinr.max() - sinr.min()) / sinr.min() <= 1e-4
     assert max(r.solution["eta"]) == pytest.approx(1.0, abs=1e-9)
-    opt = inst.card["optimum"]["iot-uplink-maxmin"]
+    opt = _optimum(inst, "iot-uplink-maxmin")
     assert r.objective == pytest.approx(opt, rel=1e-5)
     assert r.max_violation <= 1e-9
 
@@ -61,12 +66,12 @@ def test_uplink_bisection_equal_sinrs_full_power_global(inst):
 def test_uplink_exact_reproves_the_stored_optimum(inst):
     r = experiments.solve("iot-uplink-maxmin", inst, "exact")
     assert r.status is Status.OPTIMAL and r.certificate is Certificate.GLOBAL
-    assert r.objective == pytest.approx(inst.card["optimum"]["iot-uplink-maxmin"], rel=1e-5)
+    assert r.objective == pytest.approx(_optimum(inst, "iot-uplink-maxmin"), rel=1e-5)
 
 
 def test_uplink_fixed_point_agrees(inst):
     r = experiments.solve("iot-uplink-maxmin", inst, "fixed-point")
-    assert r.objective == pytest.approx(inst.card["optimum"]["iot-uplink-maxmin"], rel=1e-5)
+    assert r.objective == pytest.approx(_optimum(inst, "iot-uplink-maxmin"), rel=1e-5)
     full = experiments.solve("iot-uplink-maxmin", inst, "full-power")
     assert full.objective <= r.objective * (1 + 1e-9)      # a baseline never beats the proven optimum
 
@@ -80,12 +85,12 @@ def test_target_fixed_point_reaches_minimal_powers(inst):
     ex = experiments.solve("iot-uplink-target", inst, "exact")
     assert fp.status is Status.OPTIMAL and ex.certificate is Certificate.GLOBAL
     assert np.max(np.abs(np.asarray(fp.solution["eta"]) - eta_ls)) <= 1e-6
-    assert fp.objective == pytest.approx(inst.card["optimum"]["iot-uplink-target"], rel=1e-6)
-    assert ex.objective == pytest.approx(inst.card["optimum"]["iot-uplink-target"], rel=1e-6)
+    assert fp.objective == pytest.approx(_optimum(inst, "iot-uplink-target"), rel=1e-6)
+    assert ex.objective == pytest.approx(_optimum(inst, "iot-uplink-target"), rel=1e-6)
 
 
 def test_infeasible_targets_are_a_status_with_soft_removal(inst):
-    t_star = inst.card["optimum"]["iot-uplink-maxmin"]
+    t_star = _optimum(inst, "iot-uplink-maxmin")
     t = np.full(inst.K, 2.0 * t_star)
     t[0] = 0.3 * t_star                                   # one easy thing
     fp = experiments.solve("iot-uplink-target", inst, "fixed-point", targets=t, max_iter=200_000)
@@ -96,7 +101,7 @@ def test_infeasible_targets_are_a_status_with_soft_removal(inst):
 
 
 def test_downlink_two_solvers_agree_and_power_holds(inst):
-    opt = inst.card["optimum"]["iot-downlink-maxmin"]
+    opt = _optimum(inst, "iot-downlink-maxmin")
     res = {s: experiments.solve("iot-downlink-maxmin", inst, "bisection", solver=s) for s in ("scip", "ipopt")}
     for s, r in res.items():
         assert r.status is Status.OPTIMAL, (s, r.message)
@@ -136,7 +141,7 @@ def test_downlink_exact_reproves_the_stored_optimum(name):
     inst = instances.load(name)
     r = experiments.solve("iot-downlink-maxmin", inst, "exact")
     assert r.status is Status.OPTIMAL and r.certificate is Certificate.GLOBAL
-    assert r.objective == pytest.approx(inst.card["optimum"]["iot-downlink-maxmin"], rel=1e-5)
+    assert r.objective == pytest.approx(_optimum(inst, "iot-downlink-maxmin"), rel=1e-5)
     eq = experiments.solve("iot-downlink-maxmin", inst, "equal-power")
     assert eq.objective <= r.objective * (1 + 1e-9)
 
@@ -179,16 +184,17 @@ def test_uplink_claims_hold_on_a_few_setups():
 
 def test_drop_target_drops_at_most_five_percent():
     from experiments.papers.iot.figures import _drop_target
-    from solvers_adapters.iot.uplink import bisection_maxmin
 
     inst = instances.generate("rao2020", seed=7, aps=100, users=40, tau_p=20, ue_power_w=0.01, pilot_power_w=0.01)
     lf = iot_models.prepare(inst).ul
-    t_star = bisection_maxmin(lf).t
-    t, out = _drop_target(lf, 2)
+    t_star = experiments.solve("iot-uplink-maxmin", inst, "bisection").objective
+    t, res = _drop_target(inst, "lmmse", 2)
+    removed = np.zeros(inst.K, dtype=bool)
+    removed[res.solution["removed"]] = True
     assert t > t_star                                       # dropping 2 things raises the others' common target
-    assert 1 <= int(out.removed.sum()) <= 2
-    met = lf.sinr(out.eta) >= t * (1 - 1e-6)
-    assert met.sum() >= 38 and np.all(met | out.removed)
+    assert 1 <= int(removed.sum()) <= 2
+    met = lf.sinr(np.asarray(res.solution["eta"])) >= t * (1 - 1e-6)
+    assert met.sum() >= 38 and np.all(met | removed)
 
 
 def test_ngo_baseline_cell_free_beats_small_cells():
@@ -255,7 +261,7 @@ def test_iot_cdf_series_have_pairwise_distinct_styles(series):
     import matplotlib.pyplot as plt
     from matplotlib.colors import to_rgba
 
-    from experiments.papers.iot.figures import _cdf_axes
+    from experiments.papers.iot.plots import cdf_axes as _cdf_axes
 
     rows = [{"series": s, "x": "thing", "realisation": 0, "throughput_mbps": 1.0 + j + 0.1 * k}
             for j, s in enumerate(series) for k in range(20)]

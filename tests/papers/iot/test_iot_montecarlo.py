@@ -44,8 +44,9 @@ from instances import InputError
 
 from instances.generators import rao2020
 from models.common.estimation_vector import estimator_statistics
-from models.common.sinr import (downlink_power_load, downlink_sinr, ei_rate, small_cell_selection,
-                             small_cell_uplink, uplink_coefficients, uplink_sinr_orthonormal)
+from models.common.sinr import (downlink_power_load, downlink_sinr, ei_rate, uplink_coefficients,
+                                uplink_sinr_orthonormal)
+from models.iot.small_cells import small_cell_selection, small_cell_uplink
 
 DB_TOL = 0.1                 # per-user |closed form − MC| in dB
 N_DRAWS = 100_000

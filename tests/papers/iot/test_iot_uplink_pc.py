@@ -11,6 +11,7 @@ import pytest
 from formulations.iot import uplink as F
 from instances import InputError
 from instances.generators import rao2020
+from experiments.results import run_method
 from models.iot.system import prepare
 from models.common.sinr import LinearFractional
 from models.iot.small_cells import serving_aps, small_cell_downlink_system, small_cell_uplink_system
@@ -25,6 +26,20 @@ def random_lf(K: int, seed: int) -> LinearFractional:
     B = rng.uniform(0, 1, (K, K)) * 10 ** rng.uniform(-2, 1, (K, K))
     c = rng.uniform(0.5, 2.0, K)
     return LinearFractional(a, B, c)
+
+
+def maxmin(method: str, inst, **kw):
+    return run_method("iot-uplink-maxmin", method, inst, **kw)
+
+
+def target(method: str, inst, **kw):
+    return run_method("iot-uplink-target", method, inst, **kw)
+
+
+def removed_mask(out, K: int) -> np.ndarray:
+    m = np.zeros(K, dtype=bool)
+    m[out.extra["removed"]] = True
+    return m
 
 
 def spread(x) -> float:
@@ -54,32 +69,32 @@ def test_bisection_equal_sinrs_and_matches_fixed_point(K, seed):
     out = U.bisection_maxmin(lf, rel_tol=1e-6)
     fp = U.fixed_point_maxmin(lf, tol=1e-12)
     assert out.converged and fp.converged
-    s = lf.sinr(out.eta)
+    s = lf.sinr(out.point)
     assert spread(s) <= 1e-4
-    assert out.eta.max() == pytest.approx(1.0, abs=1e-12) and out.eta.min() >= 0
-    assert out.t_lo * (1 - 1e-9) <= out.t <= out.t_hi
-    assert (out.t_hi - out.t_lo) <= 1e-6 * out.t_lo
-    assert out.t == pytest.approx(fp.t, rel=1e-6)
+    assert out.point.max() == pytest.approx(1.0, abs=1e-12) and out.point.min() >= 0
+    assert out.lo * (1 - 1e-9) <= out.value <= out.hi
+    assert (out.hi - out.lo) <= 1e-6 * out.lo
+    assert out.value == pytest.approx(fp.value, rel=1e-6)
     # the fixed point's value lies in the bisection's bracket (LP tolerance aside)
-    assert out.t_lo * (1 - 1e-8) <= fp.t <= out.t_hi * (1 + 1e-8)
-    assert spread(lf.sinr(fp.eta)) <= 1e-9 and fp.eta.max() == 1.0
+    assert out.lo * (1 - 1e-8) <= fp.value <= out.hi * (1 + 1e-8)
+    assert spread(lf.sinr(fp.point)) <= 1e-9 and fp.point.max() == 1.0
     # unpacks as (t*, eta, n_lp, trace)
     t, eta, n, trace = out
-    assert n == len(trace) == len(out.brackets) and t == out.t
+    assert n == len(trace) == len(out.history) and t == out.value
 
 
 def test_bisection_traces_monotone_and_deterministic():
     lf = random_lf(15, 7)
     a, b = U.bisection_maxmin(lf), U.bisection_maxmin(lf)
-    assert np.array_equal(a.eta, b.eta) and a.trace == b.trace
+    assert np.array_equal(a.point, b.point) and a.trace == b.trace
     lo = np.array(a.trace)
     assert np.all(np.diff(lo) >= 0)
-    br = np.array(a.brackets)
+    br = np.array(a.history)
     assert np.all(np.diff(br[:, 1]) <= 0) and np.all(np.diff(br[:, 1] - br[:, 0]) < 0)
     fp = U.fixed_point_maxmin(lf)
-    fb = np.array(fp.brackets)
+    fb = np.array(fp.history)
     assert np.all(np.diff(fb[:, 0]) >= 0) and np.all(np.diff(fb[:, 1]) <= 0)
-    assert np.all(fb[:, 0] <= fp.t_hi) and np.all(fb[:, 1] >= fp.t_lo)
+    assert np.all(fb[:, 0] <= fp.hi) and np.all(fb[:, 1] >= fp.lo)
 
 
 def test_scaling_up_never_lowers_sinr():
@@ -92,7 +107,7 @@ def test_scaling_up_never_lowers_sinr():
 
 def test_direct_and_pyomo_lp_give_same_verdicts():
     lf = random_lf(12, 4)
-    t_star = U.fixed_point_maxmin(lf, tol=1e-12).t
+    t_star = U.fixed_point_maxmin(lf, tol=1e-12).value
     t_lo, t_hi = F.maxmin_bracket(lf)
     direct = U.LPFeasibility(lf, interface="direct")
     pyomo = U.LPFeasibility(lf, interface="pyomo")
@@ -107,7 +122,7 @@ def test_direct_and_pyomo_lp_give_same_verdicts():
             np.testing.assert_allclose(lf.sinr(x1), t, rtol=1e-6)
     b1 = U.bisection_maxmin(lf, interface="direct")
     b2 = U.bisection_maxmin(lf, interface="pyomo")
-    np.testing.assert_allclose(np.array(b1.brackets), np.array(b2.brackets), rtol=1e-12)
+    np.testing.assert_allclose(np.array(b1.history), np.array(b2.history), rtol=1e-12)
 
 
 def test_feasibility_model_builds_fast_for_K_200():
@@ -117,11 +132,11 @@ def test_feasibility_model_builds_fast_for_K_200():
     assert time.perf_counter() - t0 < 5.0
     assert len(m.con_sinr) == 200 and m._cfopt["problem_class"] == "LP" and m._cfopt["relation"] == "exact"
     out = U.bisection_maxmin(lf)        # direct HiGHS path
-    assert out.converged and spread(lf.sinr(out.eta)) <= 1e-4
+    assert out.converged and spread(lf.sinr(out.point)) <= 1e-4
 
 
 def test_instance_bisection_fixed_point_and_scip_agree(inst):
-    b = U.run_bisection(inst, seed=11)
+    b = maxmin("bisection", inst, seed=11)
     assert b.status is Status.OPTIMAL and b.certificate is Certificate.GLOBAL
     assert b.problem == "iot-uplink-maxmin" and b.method == "bisection" and b.solver == "highs"
     assert b.solver_version and b.seed == 11 and "bracket" in b.message
@@ -129,34 +144,34 @@ def test_instance_bisection_fixed_point_and_scip_agree(inst):
     assert b.bound >= b.objective and b.gap <= 2e-6
     eta = np.array(b.solution["eta"])
     assert eta.max() == pytest.approx(1.0) and spread(b.solution["sinr"]) <= 1e-4
-    f = U.run_fixed_point_maxmin(inst)
+    f = maxmin("fixed-point", inst)
     assert f.status is Status.OPTIMAL and f.certificate is Certificate.STATIONARY
     assert f.objective == pytest.approx(b.objective, rel=1e-6) and f.bound >= f.objective
-    x = U.run_exact_uplink(inst, time_limit=60)
+    x = maxmin("exact", inst, time_limit=60)
     assert x.status is Status.OPTIMAL and x.certificate is Certificate.GLOBAL
     assert x.objective == pytest.approx(b.objective, rel=1e-5)
-    full = U.run_full_power(inst)
+    full = maxmin("full-power", inst)
     assert full.status is Status.FEASIBLE and full.certificate is Certificate.NONE
     assert full.objective == pytest.approx(prepare(inst).ul.sinr(np.ones(inst.K)).min())
     assert full.objective <= b.objective
 
 
 def test_projection_estimator_is_worse(inst0):
-    lm = U.run_bisection(inst0, estimator="lmmse")
-    pr = U.run_bisection(inst0, estimator="projection")
+    lm = maxmin("bisection", inst0, estimator="lmmse")
+    pr = maxmin("bisection", inst0, estimator="projection")
     assert pr.solution["estimator"] == "projection" and pr.status is Status.OPTIMAL
     assert pr.objective <= lm.objective * (1 + 1e-6)
 
 
 def test_bisection_time_limit_gives_limit(inst0):
-    r = U.run_bisection(inst0, time_limit=1e-9)
+    r = maxmin("bisection", inst0, time_limit=1e-9)
     assert r.status is Status.LIMIT and r.certificate is Certificate.NONE
     assert r.objective == pytest.approx(prepare(inst0).ul.sinr(np.ones(inst0.K)).min())   # η = 1, t_lo witness
 
 
 def test_bisection_with_scip_lps_matches_highs(inst0):
-    h = U.run_bisection(inst0)
-    s = U.run_bisection(inst0, solver="scip", interface="pyomo")
+    h = maxmin("bisection", inst0)
+    s = maxmin("bisection", inst0, solver="scip", interface="pyomo")
     assert s.status is Status.OPTIMAL and s.solver == "scip" and s.versions.get("scip")
     assert s.objective == pytest.approx(h.objective, rel=1e-6)
 
@@ -172,7 +187,7 @@ def test_lp_failure_keeps_point_and_bracket(inst0, monkeypatch):
         return real(self, t, time_limit)
 
     monkeypatch.setattr(U.LPFeasibility, "test", flaky)
-    r = U.run_bisection(inst0)
+    r = maxmin("bisection", inst0)
     assert r.status is Status.FEASIBLE and r.certificate is Certificate.NONE and r.iterations == 3
     assert "LP failure" in r.message and r.objective is not None and r.bound >= r.objective
 
@@ -184,18 +199,18 @@ def _lp_eta(res):
 
 def test_feasible_targets_all_methods_agree(inst):
     lf = prepare(inst).ul
-    t_star = U.fixed_point_maxmin(lf).t
+    t_star = U.fixed_point_maxmin(lf).value
     tg = 0.5 * t_star * np.linspace(0.8, 1.2, inst.K)      # per-thing targets below t*
     ref, feasible, rho = U.min_power_linear_system(lf, tg)
     assert feasible and rho < 1
     np.testing.assert_allclose(lf.sinr(ref), tg, rtol=1e-10)
     for rule in ("soft-removal", "clip"):
         fp = U.target_fixed_point(lf, tg, rule=rule)
-        assert fp.converged and not fp.removed.any()
-        np.testing.assert_allclose(fp.eta, ref, rtol=1e-6)
+        assert fp.extra["converged"] and not removed_mask(fp, inst.K).any()
+        np.testing.assert_allclose(fp.point["eta"], ref, rtol=1e-6)
     p = np.asarray(inst.p_ue_max_w)
-    results = [U.run_fixed_point_target(inst, targets=tg), U.run_linear_system_target(inst, targets=tg),
-               U.run_exact_target(inst, targets=tg), U.run_exact_target(inst, targets=tg, solver="highs")]
+    results = [target("fixed-point", inst, targets=tg), target("linear-system", inst, targets=tg),
+               target("exact", inst, targets=tg), target("exact", inst, targets=tg, solver="highs")]
     want = float(p @ ref)
     for r in results:
         assert r.status is Status.OPTIMAL, (r.method, r.message)
@@ -209,45 +224,48 @@ def test_feasible_targets_all_methods_agree(inst):
 
 def test_infeasible_targets_detected(inst):
     lf = prepare(inst).ul
-    tg = 1.5 * U.fixed_point_maxmin(lf).t
+    tg = 1.5 * U.fixed_point_maxmin(lf).value
     _, feasible, _ = U.min_power_linear_system(lf, tg)
     assert not feasible
     soft = U.target_fixed_point(lf, tg, rule="soft-removal")
     clip = U.target_fixed_point(lf, tg, rule="clip")
-    assert soft.converged and clip.converged
-    assert soft.removed.any() and clip.removed.any()
+    assert soft.extra["converged"] and clip.extra["converged"]
+    soft_removed, clip_removed = removed_mask(soft, inst.K), removed_mask(clip, inst.K)
+    soft_eta, clip_eta = soft.point["eta"], clip.point["eta"]
+    soft_x = np.full(inst.K, tg) * lf.interference(soft_eta)          # x_k = t_k R_k(η) at the fixed point
+    assert soft_removed.any() and clip_removed.any()
     # removed things: soft removal lowers their power to 1/x_k, clipping keeps them at full power
-    np.testing.assert_allclose(soft.eta[soft.removed], 1 / soft.x[soft.removed], rtol=1e-8)
-    assert np.all(clip.eta[clip.removed] == 1.0)
+    np.testing.assert_allclose(soft_eta[soft_removed], 1 / soft_x[soft_removed], rtol=1e-8)
+    assert np.all(clip_eta[clip_removed] == 1.0)
     # spec §3.6: soft removal uses less total power than clipping (held on every instance tried: ratio 0.71-0.80)
     p = np.asarray(inst.p_ue_max_w)
-    assert p @ soft.eta < p @ clip.eta
-    r = U.run_fixed_point_target(inst, targets=tg)
+    assert p @ soft_eta < p @ clip_eta
+    r = target("fixed-point", inst, targets=tg)
     assert r.status is Status.INFEASIBLE and r.objective is None
-    assert r.solution["removed"] == [int(k) for k in np.flatnonzero(soft.removed)] and r.solution["removed"]
+    assert r.solution["removed"] == [int(k) for k in np.flatnonzero(soft_removed)] and r.solution["removed"]
     assert "targets infeasible: things" in r.message and "soft-removed" in r.message
-    rc = U.run_fixed_point_target(inst, targets=tg, rule="clip")
+    rc = target("fixed-point", inst, targets=tg, rule="clip")
     assert rc.status is Status.INFEASIBLE and rc.solution["removed"]
-    for r in (U.run_exact_target(inst, targets=tg), U.run_exact_target(inst, targets=tg, solver="highs"),
-              U.run_linear_system_target(inst, targets=tg)):
+    for r in (target("exact", inst, targets=tg), target("exact", inst, targets=tg, solver="highs"),
+              target("linear-system", inst, targets=tg)):
         assert r.status is Status.INFEASIBLE and r.objective is None, (r.method, r.solver)
 
 
 def test_target_from_instance_qos_and_clip_trace_monotone(inst0):
     lf = prepare(inst0).ul
-    tg = 0.4 * U.fixed_point_maxmin(lf).t
+    tg = 0.4 * U.fixed_point_maxmin(lf).value
     with_qos = inst0.replace(qos={"sinr_target": tg})
-    r = U.run_fixed_point_target(with_qos)
+    r = target("fixed-point", with_qos)
     assert r.status is Status.OPTIMAL and r.solution["targets"] == pytest.approx([tg] * inst0.K)
     with pytest.raises(InputError) as e:
         U.run_fixed_point_target(inst0)                 # no targets anywhere
     assert e.value.field == "targets"
     # clipped iteration from η = 1 is monotone decreasing (standard interference function with I(1) ≤ 1 after
     # clipping), and runs are deterministic
-    sums = [U.target_fixed_point(lf, tg, rule="clip", max_iter=n).eta.sum() for n in range(1, 15)]
+    sums = [U.target_fixed_point(lf, tg, rule="clip", max_iter=n).point["eta"].sum() for n in range(1, 15)]
     assert np.all(np.diff(sums) <= 1e-15)
     a, b = U.target_fixed_point(lf, tg), U.target_fixed_point(lf, tg)
-    assert a.trace == b.trace and np.array_equal(a.eta, b.eta)
+    assert a.trace == b.trace and np.array_equal(a.point["eta"], b.point["eta"])
 
 
 # ---------------------------------------------------------------------------------------------------- bad input
@@ -284,9 +302,9 @@ def test_small_cell_maxmin_equalises(inst, link):
     lf = small_cell_uplink_system(sys_) if link == "uplink" else small_cell_downlink_system(sys_)
     assert lf.K == inst.K and np.all(lf.a > 0) and np.all(lf.B >= 0)
     out = U.small_cell_maxmin(lf)
-    assert out.converged and spread(lf.sinr(out.eta)) <= 1e-4 and out.eta.max() == pytest.approx(1.0)
-    assert out.t == pytest.approx(U.fixed_point_maxmin(lf).t, rel=1e-6)
-    assert out.t >= lf.sinr(np.ones(inst.K)).min()
+    assert out.converged and spread(lf.sinr(out.point)) <= 1e-4 and out.point.max() == pytest.approx(1.0)
+    assert out.value == pytest.approx(U.fixed_point_maxmin(lf).value, rel=1e-6)
+    assert out.value >= lf.sinr(np.ones(inst.K)).min()
 
 
 def test_small_cell_uses_system_estimator(inst0):

@@ -9,9 +9,23 @@ import instances
 from formulations.uplink_ee import qt as F
 from models.uplink_ee.system import prepare
 from models.uplink_ee.sinr import sinr_terms
+from experiments.results import run_method
 from solvers_adapters.uplink_ee.ao_qt import (ASSOC_INITS, POWER_INITS, improve_association, initial_association,
-                                    initial_power, max_sum_se, run_all_serve_all, run_ao_qt, run_lsfc95)
+                                    initial_power, max_sum_se)
 from solvers_adapters.base import solve_model
+
+
+# the runners return an Outcome; results come through the registry (re-scored by experiments.results.make_result)
+def run_ao_qt(inst, **kw):
+    return run_method("uplink-ee", "ao-qt", inst, **kw)
+
+
+def run_all_serve_all(inst, **kw):
+    return run_method("uplink-ee", "all-serve-all", inst, **kw)
+
+
+def run_lsfc95(inst, **kw):
+    return run_method("uplink-ee", "lsfc-95", inst, **kw)
 
 
 @pytest.fixture(scope="module")
