@@ -105,20 +105,24 @@ def _pass(what: str) -> Option:
 #: the QoS fields of paper 003's instances (the max-min problems share instances with the target problem)
 QOS = ("sinr_target",)
 
+PAPER = "003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)"
+
+
+def _problem(id: str, description: str, evaluator: str, methods, *, module: str = "system", unit="SINR (linear)",
+             context_keys=("estimator",), **kw) -> Problem:
+    """A paper-003 problem: the shared fields (paper, QoS fields, solution view) and the evaluator by name."""
+    return register(Problem(id=id, paper=PAPER, description=description, evaluate=_evaluator(evaluator, module),
+                            unit=unit, qos_fields=QOS, context_keys=tuple(context_keys), solution_view=solution_view,
+                            methods={m.name: m for m in methods}, **kw))
+
 UL = "solvers_adapters.iot.uplink"
 DL = "solvers_adapters.iot.downlink"
 SC = "solvers_adapters.iot.small_cells"
 
-UPLINK_MAXMIN = register(Problem(
-    id="iot-uplink-maxmin",
-    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
-    description="IoT cell-free uplink, non-orthogonal pilots, LMMSE: max-min SINR over thing powers (12)",
-    evaluate=_evaluator("evaluate_uplink_maxmin"),
-    unit="SINR (linear)",
-    qos_fields=QOS,
-    context_keys=("estimator",),
-    solution_view=solution_view,
-    methods={m.name: m for m in (
+UPLINK_MAXMIN = _problem(
+    "iot-uplink-maxmin",
+    "IoT cell-free uplink, non-orthogonal pilots, LMMSE: max-min SINR over thing powers (12)",
+    "evaluate_uplink_maxmin", (
         Method("exact", _lazy(UL, "run_exact_uplink"), "exact", "epigraph of (12), SCIP (global)",
                options=(EST, SCIP_PASS)),
         Method("bisection", _lazy(UL, "run_bisection"), "exact",
@@ -133,20 +137,12 @@ UPLINK_MAXMIN = register(Problem(
                "equalising normalised fixed point; stated ratio 1 - 1e-5 (measured: optimal to 1e-9 on "
                "tiny-iot-01..06)", stated_ratio=EXACT_RATIO, options=(EST, FP_TOL, FP_ITER)),
         Method("full-power", _lazy(UL, "run_full_power"), "baseline", "no power control, η = 1", options=(EST,)),
-    )},
-))
+    ))
 
-UPLINK_TARGET = register(Problem(
-    id="iot-uplink-target",
-    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
-    description="IoT cell-free uplink: minimal thing powers meeting per-thing SINR targets (13)",
-    evaluate=_evaluator("evaluate_uplink_target"),
-    unit="W",
-    qos_fields=QOS,
-    context_keys=("estimator", "targets"),
-    sense="min",
-    solution_view=solution_view,
-    methods={m.name: m for m in (
+UPLINK_TARGET = _problem(
+    "iot-uplink-target",
+    "IoT cell-free uplink: minimal thing powers meeting per-thing SINR targets (13)",
+    "evaluate_uplink_target", (
         Method("exact", _lazy(UL, "run_exact_target"), "exact", "min-power LP (13), SCIP (global)",
                options=(TARGETS, EST, Option("solver", "choice", "scip", "LP solver", choices=("scip", "highs")),
                         _pass("SCIP (or HiGHS)"))),
@@ -162,19 +158,12 @@ UPLINK_TARGET = register(Problem(
         Method("linear-system", _lazy(UL, "run_linear_system_target"), "exact",
                "minimal powers from the linear system (footnote 1); stated ratio 1 - 1e-5",
                stated_ratio=EXACT_RATIO, options=(TARGETS, EST)),
-    )},
-))
+    ), unit="W", context_keys=("estimator", "targets"), sense="min")
 
-DOWNLINK_MAXMIN = register(Problem(
-    id="iot-downlink-maxmin",
-    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
-    description="IoT cell-free downlink, conjugate beamforming: max-min SINR under per-AP power (18)-(24)",
-    evaluate=_evaluator("evaluate_downlink_maxmin"),
-    unit="SINR (linear)",
-    qos_fields=QOS,
-    context_keys=("estimator",),
-    solution_view=solution_view,
-    methods={m.name: m for m in (
+DOWNLINK_MAXMIN = _problem(
+    "iot-downlink-maxmin",
+    "IoT cell-free downlink, conjugate beamforming: max-min SINR under per-AP power (18)-(24)",
+    "evaluate_downlink_maxmin", (
         Method("exact", _lazy(DL, "run_exact_dl"), "exact", "epigraph with SOC constraints, SCIP (global)",
                options=(EST, SCIP_PASS)),
         Method("bisection", _lazy(DL, "run_bisection_dl"), "exact",
@@ -189,40 +178,25 @@ DOWNLINK_MAXMIN = register(Problem(
                         _pass("Ipopt (or SCIP)"))),
         Method("equal-power", _lazy(DL, "run_equal_power_dl"), "baseline", "η_mk = 1/Σ_j γ_mj",
                options=(EST,)),
-    )},
-))
+    ))
 
 SC_PILOT = Option("sc_pilot_w", "float", None, "DL pilot power of the serving APs in W (none: the things' pilot power)",
                   low=0.0, low_open=True, nullable=True)
 
-SMALLCELL_UPLINK = register(Problem(
-    id="iot-smallcell-uplink-maxmin",
-    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
-    description="small-cell baseline, uplink: max-min effective SINR over thing powers (Paper A (25))",
-    evaluate=_evaluator("evaluate_small_cells_uplink", "small_cells"),
-    unit="SINR (linear)",
-    qos_fields=QOS,
-    context_keys=("estimator",),
-    solution_view=solution_view,
-    methods={m.name: m for m in (
+SMALLCELL_UPLINK = _problem(
+    "iot-smallcell-uplink-maxmin",
+    "small-cell baseline, uplink: max-min effective SINR over thing powers (Paper A (25))",
+    "evaluate_small_cells_uplink", (
         Method("bisection", _lazy(SC, "run_bisection_ul"), "exact",
                "bisection + LP feasibility (HiGHS) on the small-cell SINRs; stated ratio 1 - 1e-5",
                stated_ratio=EXACT_RATIO, options=(EST, REL_TOL)),
-    )},
-))
+    ), module="small_cells")
 
-SMALLCELL_DOWNLINK = register(Problem(
-    id="iot-smallcell-downlink-maxmin",
-    paper="003 (Rao, Ashikhmin, Yang, arXiv 2006.10363)",
-    description="small-cell baseline, downlink: max-min effective SINR over AP powers (Ngo 2017 (42)-(46))",
-    evaluate=_evaluator("evaluate_small_cells_downlink", "small_cells"),
-    unit="SINR (linear)",
-    qos_fields=QOS,
-    context_keys=("estimator", "sc_pilot_w"),
-    solution_view=solution_view,
-    methods={m.name: m for m in (
+SMALLCELL_DOWNLINK = _problem(
+    "iot-smallcell-downlink-maxmin",
+    "small-cell baseline, downlink: max-min effective SINR over AP powers (Ngo 2017 (42)-(46))",
+    "evaluate_small_cells_downlink", (
         Method("bisection", _lazy(SC, "run_bisection_dl"), "exact",
                "bisection + LP feasibility (HiGHS) on the small-cell SINRs; stated ratio 1 - 1e-5",
                stated_ratio=EXACT_RATIO, options=(EST, REL_TOL, SC_PILOT)),
-    )},
-))
+    ), module="small_cells", context_keys=("estimator", "sc_pilot_w"))

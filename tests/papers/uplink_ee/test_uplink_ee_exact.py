@@ -126,7 +126,7 @@ def test_dominance_with_identical_aps_keeps_the_optimum():
 # -------------------------------------------------------------------------------------------- (c) the library
 def _library():
     names = [n for n in library_names() if n.startswith("tiny-ulee")]
-    assert len(names) >= 10, "the tiny library is missing (python -m experiments.papers.uplink_ee.library)"
+    assert len(names) >= 10, "the tiny library is missing (cfopt library certify)"
     return [instances.load(n) for n in names]
 
 
