@@ -210,10 +210,9 @@ def add_parser(sub) -> None:
 
 
 def _run_certify(args) -> int:
-    from experiments.paths import check_writable
+    from experiments.paths import check_time_limit_arg, check_writable
 
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise InputError("--time-limit", f"must be positive seconds, got {args.time_limit}")
+    check_time_limit_arg(args.time_limit)
     if args.out is not None and not args.dry_run:
         check_writable(args.out, "--out", directory=True)
     certify(args.only, time_limit=args.time_limit, dry_run=args.dry_run, out=args.out,

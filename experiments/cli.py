@@ -74,8 +74,9 @@ def _value(text: str):
 
 
 def _solve_kwargs(args) -> dict:
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise InputError("--time-limit", f"must be positive seconds, got {args.time_limit}")
+    from experiments.paths import check_time_limit_arg
+
+    check_time_limit_arg(args.time_limit)
     kw: dict = {}
     if args.time_limit is not None:
         kw["time_limit"] = args.time_limit

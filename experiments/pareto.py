@@ -33,7 +33,7 @@ import numpy as np
 
 from instances.errors import InputError
 from experiments.csvio import write_csv as _write_csv
-from experiments.paths import check_writable
+from experiments.paths import check_time_limit_arg, check_writable
 from experiments.results import make_result, run_method
 from solvers_adapters.algorithms import Clock
 
@@ -234,8 +234,7 @@ def add_parser(sub) -> None:
 def _run(args) -> int:
     import json
 
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise InputError("--time-limit", f"must be positive seconds, got {args.time_limit}")
+    check_time_limit_arg(args.time_limit)
     for path, option in ((args.out, "--out"), (args.plot, "--plot")):   # before the front is computed
         if path is not None:
             check_writable(path, option)

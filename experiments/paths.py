@@ -47,3 +47,9 @@ def check_writable(path: str | os.PathLike, field: str, *, directory: bool = Fal
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(field, f"cannot create {what} {p}: no permission to write in {parent}")
     return p
+
+
+def check_time_limit_arg(seconds) -> None:
+    """A command's ``--time-limit``: None or positive seconds; InputError('--time-limit') otherwise."""
+    if seconds is not None and not seconds > 0:
+        raise InputError("--time-limit", f"must be positive seconds, got {seconds}")

@@ -101,16 +101,22 @@ def _close(run: QTRun, s: QTState, h: dict, t_it: float, *, check: bool) -> QTSt
     return s
 
 
+def _sub_problem(run: QTRun, kind: str, update, extract, s: QTState, h: dict):
+    """Put (η, D) into the ``kind`` sub-model, solve it, record its time and status in ``h``; its extracted values,
+    or None when the solve failed."""
+    m = run.model(kind)
+    t = run.clock.elapsed()
+    update(m, run.data, s.eta, s.D, se_qos=run.qos)
+    ok, r = run.solve(kind)
+    h[f"t_{kind}_s"] = run.clock.elapsed() - t
+    h[f"{kind}_status"] = r.status.value
+    return extract(m) if ok else None
+
+
 def _power_block(run: QTRun, s: QTState, h: dict) -> None:
     """Steps 4–8: solve (23) at (η, D); accept η if (11d) still holds."""
-    m = run.model("power")
-    t = run.clock.elapsed()
-    F.update_power(m, run.data, s.eta, s.D, se_qos=run.qos)
-    ok, r = run.solve("power")
-    h["t_power_s"] = run.clock.elapsed() - t
-    h["power_status"] = r.status.value
-    if ok:
-        out = F.extract_power(m)
+    out = _sub_problem(run, "power", F.update_power, F.extract_power, s, h)
+    if out is not None:
         h["f1"] = out["objective"]
         p = run.score(out["eta"], s.D)
         if run.feasible(p.sum_se):
@@ -136,14 +142,8 @@ def _recover(run: QTRun, s: QTState, h: dict, d_relaxed, local_search: bool, rec
 
 def _assoc_block(run: QTRun, s: QTState, h: dict, local_search: bool, recovery: dict) -> None:
     """Steps 9–13: solve (24) at (η, D), recover a binary D."""
-    m = run.model("assoc")
-    t = run.clock.elapsed()
-    F.update_assoc(m, run.data, s.eta, s.D, se_qos=run.qos)
-    ok, r = run.solve("assoc")
-    h["t_assoc_s"] = run.clock.elapsed() - t
-    h["assoc_status"] = r.status.value
-    if ok:
-        out = F.extract_assoc(m)
+    out = _sub_problem(run, "assoc", F.update_assoc, F.extract_assoc, s, h)
+    if out is not None:
         h["f2"] = out["objective"]
         t = run.clock.elapsed()
         _recover(run, s, h, out["d"], local_search, recovery)
