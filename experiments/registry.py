@@ -76,6 +76,9 @@ class Problem:
     #: ``solution_view(instance, point, evaluation, context) -> dict``: a result's ``solution`` (before the outcome's
     #: extra entries); None = :func:`experiments.results.default_solution_view`
     solution_view: Callable[..., dict[str, Any]] | None = None
+    #: method options other than the defaults that change the evaluation (a key of ``context_keys``) and that every
+    #: method accepts on the problem's certified cards; the contract tests solve and re-score under them
+    example_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.sense not in ("max", "min"):

@@ -120,6 +120,11 @@ def make_blocks(value: Any, *, pilot_seqs: Any = None) -> Mapping[str, Block]:
     out: dict[str, Block] = {}
     for name, blk in dict(_mapping("blocks", value or {})).items():
         cls = BLOCKS.get(name)
+        if cls is None:                      # a paper's block registers with its generator module: discover them
+            from instances.generators import discover
+
+            discover()
+            cls = BLOCKS.get(name)
         if cls is None:
             raise InputError(f"blocks.{name}", f"unknown block; known: {', '.join(sorted(BLOCKS))}")
         if blk is None:

@@ -113,7 +113,8 @@ def _problem(id: str, description: str, evaluator: str, methods, *, module: str 
     """A paper-003 problem: the shared fields (paper, QoS fields, solution view) and the evaluator by name."""
     return register(Problem(id=id, paper=PAPER, description=description, evaluate=_evaluator(evaluator, module),
                             unit=unit, qos_fields=QOS, context_keys=tuple(context_keys), solution_view=solution_view,
-                            methods={m.name: m for m in methods}, **kw))
+                            methods={m.name: m for m in methods},
+                            example_options={"estimator": "projection"}, **kw))
 
 UL = "solvers_adapters.iot.uplink"
 DL = "solvers_adapters.iot.downlink"

@@ -170,6 +170,7 @@ PROBLEM = register(Problem(
     unit="Mbit/J",
     qos_fields=("sum_se_min_bps_hz",),
     context_keys=("combining", "delta", "leakage", "prelog", "power", "se_qos", "lsfd"),
+    example_options={"combining": "mr", "se_qos": 0.0},
     methods={m.name: m for m in (
         Method("exact", _exact, "exact", "MINLP (11), epigraph of the EE ratio, SCIP (global)",
                options=OPTIONS["exact"]),
