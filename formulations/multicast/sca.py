@@ -22,8 +22,9 @@ r_i ≥ 0 (bit/s/Hz), QoS slacks q_i ≥ 0 (the feasibility phase of step 1, pen
                    z̄/(1+z̄), u1 = ω/ln2/(1+z̄). sel marks each stream's weakest receiver at the point, so ϱ_s ≥
                    SE_sel ≥ min_l SE_gl: the load of the evaluator's rate (31d) is bounded, not the scheduled r
     con_fh[m]:     Σ_s ¼[(a_ms + ϱ̂_s)² − 2 d̄_ms (a_ms − ϱ̂_s) + d̄_ms²] ≤ C̄_fh/U,  d̄ = ā − ϱ̄̂
+                   + f_m (slack f ≥ 0, penalised by λ_s: the sub-problem stays feasible from any point)
                    (a ϱ̂ = ¼[(a+ϱ̂)² − (a−ϱ̂)²] with the concave −(a−ϱ̂)² linearised: an upper bound)      (31d)
-    obj:           max Σ_i w_i r_i − λ_b Σ (a_ms − 2ā_ms a_ms + ā_ms²) − λ_s Σ_i q_i
+    obj:           max Σ_i w_i r_i − λ_b Σ (a_ms − 2ā_ms a_ms + ā_ms²) − λ_s Σ_i q_i − λ_s Σ_m f_m
 
 Mutable Params: ``r0``, ``k1``, ``k2`` [R], ``abar``, ``dbar``, ``xbar`` [M,S], ``u0``, ``u1``, ``sel`` [R], ``lam_b``, ``lam_s``, ``se_min`` [R],
 ``n_max``, ``fh_cap`` (fronthaul rows only when the instance has a limit). Size: 2MS + 2R (+ S) variables,
@@ -81,7 +82,8 @@ def build(sys_, *, lam_s: float = 1e3) -> pyo.ConcreteModel:
     if d.fh_cap is not None:
         _fronthaul(m, d)
     w = d.w.tolist()
-    m.obj = pyo.Objective(expr=sum(w[i] * m.r[i] for i in Rs) - m.lam_s * sum(m.q[i] for i in Rs)
+    fh_pen = m.lam_s * sum(m.f[j] for j in Ms) if d.fh_cap is not None else 0.0
+    m.obj = pyo.Objective(expr=sum(w[i] * m.r[i] for i in Rs) - m.lam_s * sum(m.q[i] for i in Rs) - fh_pen
                           - m.lam_b * sum(m.a[j, s] * (1.0 - 2.0 * m.abar[j, s]) + m.abar[j, s] ** 2
                                           for j in Ms for s in Ss), sense=pyo.maximize)
     m._cfopt = {"data": d, "fronthaul": d.fh_cap is not None, "problem": PROBLEM, "formulation": INFO.name}
@@ -105,9 +107,10 @@ def _fronthaul(m, d: Scaled) -> None:
     m.con_L = pyo.Constraint(m.R, rule=lambda b, i: b.L[i] >= 1.0)
     m.con_stream = pyo.Constraint(m.R, rule=lambda b, i: b.sel[i] * (b.u0[i] + b.u1[i] * b.X[i] ** 2 / b.L[i])
                                   <= U * b.rho[so[i]])
+    m.f = pyo.Var(m.M, bounds=(0.0, None), initialize=0.0)       # fronthaul slack (penalised: always feasible)
     m.con_fh = pyo.Constraint(m.M, rule=lambda b, j: 0.25 * sum(
         (b.a[j, s] + b.rho[s]) ** 2 - 2.0 * b.dbar[j, s] * (b.a[j, s] - b.rho[s]) + b.dbar[j, s] ** 2
-        for s in range(d.S)) <= b.fh_cap / U)
+        for s in range(d.S)) <= b.fh_cap / U + b.f[j])
 
 
 def linearise(model: pyo.ConcreteModel, xt, a, se_of_sinr, *, rho=None, lam_b: float | None = None) -> np.ndarray:

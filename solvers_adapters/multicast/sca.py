@@ -7,8 +7,12 @@ convex). Step 1's feasibility phase is built in: the QoS rows carry slacks penal
 shared skeleton: stop at relative change of the sub-problem objective ≤ ``tol`` (10⁻³) once no QoS slack is left,
 or at ``max_iter`` (50);
 outer continuation λ_b ∈ ``lambda_b_schedule`` (0.1, 1, 10, 100) until max|a − round(a)| < 10⁻³; then round and
-repair (:func:`.common.round_and_repair`), fix a and iterate on the powers (the polish; ``series["lambda_b"]`` = 0 there), and score with the exact
-SEs of §4. A point missing a target → status ``infeasible`` (point kept). Deterministic (``seed`` recorded).
+repair (:func:`.common.round_and_repair`), fix a and iterate on the powers (the polish; ``series["lambda_b"]`` = 0 there;
+stop at ``polish_tol`` 10⁻⁶ or ``polish_max_iter`` 300: with a binding fronthaul row the minorant/majorant pair moves
+slowly, and 10⁻³ stopped far from the fixed-a optimum), and score with the exact SEs of §4. With a fronthaul limit the
+polish also runs from the densest association (31f) allows and keeps the better feasible point (:func:`_polish`); the
+fronthaul rows carry a penalised slack, so no sub-problem is infeasible from an overloaded start. A point missing a
+target → status ``infeasible`` (point kept). Deterministic (``seed`` recorded).
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from models.multicast import system as S
 from solvers_adapters.algorithms import AnyOf, Clock, MaxIter, Outcome, RelChange, Stop, TimeLimit, iterate
 from solvers_adapters.algorithms.options import solver_versions
 from solvers_adapters.base import solve_model
-from solvers_adapters.multicast.common import finish, round_and_repair, system
+from solvers_adapters.multicast.common import evaluate_point, finish, point, round_and_repair, system
 from solvers_adapters.result import Status
 
 __all__ = ["run_sca", "IPOPT_OPTIONS"]
@@ -58,7 +62,8 @@ class _SCA:
         if r.status not in (Status.OPTIMAL, Status.FEASIBLE) or r.objective is None:
             raise Stop(f"sub-problem {self.solves}: ipopt {r.status.value} ({r.message})")
         cur = FS.current(self.model)
-        self.slack = float(sum(max(v.value or 0.0, 0.0) for v in self.model.q.values()))
+        slacks = list(self.model.q.values()) + (list(self.model.f.values()) if cur["rho"] is not None else [])
+        self.slack = float(sum(max(v.value or 0.0, 0.0) for v in slacks))
         return cur["xt"], cur["a"], cur["rho"], float(r.objective)
 
     def inner(self, xt, a, rho, lam_b, max_iter, tol):
@@ -75,7 +80,8 @@ class _SCA:
 
 def run_sca(instance, *, precoding: str | None = None, time_limit: float | None = None, seed: int | None = None,
             max_iter: int = 50, tol: float = 1e-3, lambda_b_schedule: tuple = (0.1, 1.0, 10.0, 100.0),
-            polish: bool = True, lambda_s: float = 1e3, **options: Any) -> Outcome:
+            polish: bool = True, lambda_s: float = 1e3, polish_tol: float = 1e-6, polish_max_iter: int = 300,
+            **options: Any) -> Outcome:
     """Algorithm 2 (module docstring); ``options`` go to Ipopt (defaults :data:`IPOPT_OPTIONS`)."""
     clock, (sys_, prec) = Clock(), system(instance, precoding)
     alg = _SCA(sys_, clock, time_limit, {**IPOPT_OPTIONS, **options}, lambda_s)
@@ -89,12 +95,44 @@ def run_sca(instance, *, precoding: str | None = None, time_limit: float | None 
     a = round_and_repair(sys_, a)
     xt = np.minimum(xt, a)
     if polish and not clock.expired(time_limit):
-        for (j, s), v in np.ndenumerate(a):
-            alg.model.a[j, s].fix(float(v))
-        xt, _, _, res = alg.inner(xt, a, rho, 0.0, max_iter, tol)
-        reason = res.reason
+        a, xt, reason = _polish(alg, instance, prec, a, xt, rho, polish_max_iter, polish_tol, reason)
     x = xt * a * alg.d.sqrtP[:, None]
     return finish(instance, sys_, prec, a, x, formulation="sca-subproblem", solver="ipopt",
                   solver_versions=alg.versions, iterations=alg.solves, trace=alg.trace,
                   series={"lambda_b": alg.stage}, wall_time_s=clock.elapsed(),
                   message=f"SCA: {alg.solves} sub-problems; {reason}")
+
+
+def _candidates(sys_, a) -> list[np.ndarray]:
+    """Associations to polish [G]: the rounded one, then (with a fronthaul limit, where the relaxed a·ϱ load steers
+    the continuation to sparse links) the densest one allowed by (31f) (:func:`.common.round_and_repair` of all ones)."""
+    out = [a]
+    if sys_.fh_cap is not None:
+        dense = round_and_repair(sys_, np.ones_like(a))
+        if not np.array_equal(dense, a):
+            out.append(dense)
+    return out
+
+
+def _polish(alg: _SCA, instance, prec, a0, xt0, rho, max_iter, tol, reason):
+    """Fix each candidate association and run the SCA power iterations on it (the fronthaul row, linearised around
+    each iterate, is exact at convergence; its slack keeps every sub-problem feasible); keep the best point that the
+    evaluator finds feasible (else the one of largest objective)."""
+    best = None
+    for k, a in enumerate(_candidates(alg.sys, a0)):
+        if k and alg.clock.expired(alg.time_limit):
+            break
+        for (j, s), v in np.ndenumerate(a):
+            alg.model.a[j, s].fix(float(v))
+        xs = np.minimum(xt0, a) if k == 0 else np.where(a > 0, np.maximum(xt0, 1e-2), 0.0)
+        try:
+            xt, _, _, res = alg.inner(xs, a, rho, 0.0, max_iter, tol)
+        except Stop:
+            if k == 0:
+                raise
+            continue
+        ev = evaluate_point(instance, point(alg.sys, a, xt * a * alg.d.sqrtP[:, None]), prec)
+        key = (bool(ev.feasible), float(ev.objective or 0.0))
+        if best is None or key > best[0]:
+            best = (key, a, xt, res.reason)
+    return best[1], best[2], best[3] if best[3] else reason
