@@ -18,6 +18,8 @@ the block existed keeps its content hash, and files with a top-level ``pilot_seq
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -45,20 +47,23 @@ def register_block(cls: type) -> type:
     return cls
 
 
-class Block:
-    """Base of the blocks: defaults for the hash entry and the equality of frozen array-holding dataclasses."""
+class Block(ABC):
+    """Base of the blocks: defaults for the hash entry and the equality of frozen array-holding dataclasses. A block
+    must give its JSON form (:meth:`to_json`, :meth:`from_json`)."""
 
     NAME: ClassVar[str] = ""
 
     def check(self, instance: Any) -> None:  # pragma: no cover - overridden
         """Validate against the instance's core; raise InputError naming the field."""
 
-    def to_json(self) -> dict[str, Any]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def to_json(self) -> dict[str, Any]:
+        """The block's JSON form."""
 
     @classmethod
-    def from_json(cls, data: Any) -> "Block":  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def from_json(cls, data: Any) -> "Block":
+        """The block from its JSON form; InputError naming the field when malformed."""
 
     def hash_items(self) -> dict[str, Any]:
         """The block's entries in the canonical payload of the content hash."""
